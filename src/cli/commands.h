@@ -1,0 +1,12 @@
+// Each `seek <command>` lives in its own cmd_*.cpp and registers itself on the root app here.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace seek::cli {
+
+void register_info(CLI::App& app);
+void register_forward(CLI::App& app);
+void register_generate(CLI::App& app);
+void register_demo(CLI::App& app);
+
+}  // namespace seek::cli
