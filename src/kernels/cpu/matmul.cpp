@@ -12,7 +12,7 @@ namespace seek::cpu {
 void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p) {
   const int64_t N = w.rows, K = w.cols;
   parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
-    std::vector<float> row(size_t(K));
+    std::vector<float> row(static_cast<size_t>(K));
     for (int64_t n = lo; n < hi; n++) {
       w.row_f32(n, row.data(), p == Precision::BF16);
       for (int64_t m = 0; m < M; m++) {

@@ -1,0 +1,30 @@
+// A Hugging Face model folder's weights: one model.safetensors, or shards listed by model.safetensors.index.json.
+// Tensors are looked up by name across shards; all files are memory-mapped, nothing is read until used.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "formats/safetensors.h"
+
+namespace seek {
+
+class Checkpoint {
+ public:
+  static Checkpoint open(const std::string& dir);  // throws Error naming the folder/file at fault
+
+  const std::string& dir() const { return dir_; }
+  bool has(const std::string& name) const { return where_.count(name) != 0; }
+  Tensor get(const std::string& name) const;  // throws Error naming the tensor (and its shard)
+  // get() plus a check of dtype set and shape; errors name the tensor, the expected and the actual shape.
+  Tensor get(const std::string& name, const Shape& shape) const;
+  std::vector<std::string> names() const;
+  size_t total_bytes() const;
+
+ private:
+  std::string dir_;
+  std::vector<SafetensorsFile> files_;
+  std::map<std::string, size_t> where_;  // tensor name -> index into files_
+};
+
+}  // namespace seek

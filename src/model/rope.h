@@ -1,0 +1,29 @@
+// Rotary-embedding frequencies, including YaRN's per-frequency interpolation, computed in f32 exactly as the
+// reference does (so angles at long positions round the same way).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+
+namespace seek {
+
+class RopeFrequencies {
+ public:
+  RopeFrequencies() = default;
+  // DeepSeek: dim = qk_rope_head_dim, YaRN when config.yarn_active().
+  explicit RopeFrequencies(const DeepSeekConfig& c);
+  // Plain frequencies theta^(-2i/dim) (Llama/Qwen build theirs from these).
+  RopeFrequencies(int64_t dim, double theta);
+  explicit RopeFrequencies(std::vector<float> freqs) : freqs_(std::move(freqs)) {}
+
+  const std::vector<float>& freqs() const { return freqs_; }
+  int64_t half_dim() const { return int64_t(freqs_.size()); }
+  // cos/sin of angle pos * f_i for i < half_dim, in f32.
+  void at(int64_t pos, float* cos, float* sin) const;
+
+ private:
+  std::vector<float> freqs_;
+};
+
+}  // namespace seek
