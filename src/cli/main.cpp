@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   seek::cli::register_forward(app);
   seek::cli::register_generate(app);
   seek::cli::register_demo(app);
+  seek::cli::register_synth(app);
+  seek::cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

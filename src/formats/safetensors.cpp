@@ -1,6 +1,8 @@
 #include "formats/safetensors.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -149,13 +151,20 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   }
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned
-  std::string buf;
-  buf.reserve(8 + h.size() + off);
-  uint64_t hl = h.size();
-  for (int i = 0; i < 8; i++) buf.push_back(char((hl >> (8 * i)) & 0xff));
-  buf += h;
-  for (auto& [name, t] : tensors) buf.append(static_cast<const char*>(t.data), t.nbytes());
-  write_file_atomic(path, buf.data(), buf.size());
+  // Streamed to a temporary file and renamed, so a multi-gigabyte checkpoint is never copied in memory and a crash
+  // never leaves a half-written file under the real name.
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw Error(tmp + ": cannot create: " + std::strerror(errno));
+  uint8_t len[8];
+  for (int i = 0; i < 8; i++) len[i] = uint8_t((uint64_t(h.size()) >> (8 * i)) & 0xff);
+  bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(h.data(), 1, h.size(), f) == h.size();
+  for (auto& [name, t] : tensors) ok = ok && std::fwrite(t.data, 1, t.nbytes(), f) == t.nbytes();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": write failed: " + std::strerror(errno));
+  }
 }
 
 }  // namespace seek

@@ -66,7 +66,10 @@ float margin(const float* r, int64_t n) {
   return a - b;
 }
 
-void check_fixture(const fs::path& dir) {
+// bf16_tie_gap: rows whose reference top-1/top-2 gap is below this are near-ties at bf16 accuracy and are not
+// compared (0: compare every row). bf16_max_median_dev bounds the typical deviation of bf16 rows from the f32
+// reference, so a broken bf16 path cannot hide behind the tie rule.
+void check_fixture(const fs::path& dir, float bf16_tie_gap, float bf16_max_median_dev) {
   ASSERT_TRUE(fs::exists(dir / "expected.json")) << dir;
   Fixture f = read_fixture(dir);
   auto model = DeepSeekModel::load(dir.string());
@@ -80,22 +83,36 @@ void check_fixture(const fs::path& dir) {
       for (size_t i = 0; i < got.size(); i++) worst = std::max(worst, std::fabs(got[i] - f.expected[i]));
       EXPECT_LT(worst, 1e-4f) << "f32 logits differ from the reference";
       std::vector<float> bf = run(*model, f.tokens, incremental, form, Precision::BF16);
+      std::vector<float> dev;
+      int64_t compared = 0;
       for (int64_t t = 0; t < T; t++) {
         const float* ref = &f.expected[size_t(t * V)];
-        if (margin(ref, V) < 0.05f) continue;  // a near-tie: bf16 rounding may legitimately flip it
+        float d = 0;
+        for (int64_t v = 0; v < V; v++) d = std::max(d, std::fabs(bf[size_t(t * V + v)] - ref[v]));
+        dev.push_back(d);
+        if (margin(ref, V) < bf16_tie_gap) continue;
+        compared++;
         EXPECT_EQ(argmax_row(&bf[size_t(t * V)], V), argmax_row(ref, V)) << "bf16 argmax at position " << t;
       }
+      std::nth_element(dev.begin(), dev.begin() + long(dev.size() / 2), dev.end());
+      EXPECT_LT(dev[dev.size() / 2], bf16_max_median_dev) << "bf16 rows deviate too much from the f32 reference";
+      EXPECT_GE(compared, T / 2) << "too few rows compared in bf16";
     }
 }
 
 }  // namespace
 
-TEST(DeepSeekFixture, OfficialTinyV3) { check_fixture(fs::path(SEEK_SHARED_DIR) / "fixtures/deepseek-v3-tiny"); }
+// The criterion, strictly: bf16 argmax equal at every position.
+TEST(DeepSeekFixture, OfficialTinyV3) {
+  check_fixture(fs::path(SEEK_SHARED_DIR) / "fixtures/deepseek-v3-tiny", 0.0f, 0.05f);
+}
 
 // Fixtures written by tools/reference/make_fixtures.py (our PyTorch reference from the spec).
 class GeneratedFixture : public ::testing::TestWithParam<std::string> {};
 TEST_P(GeneratedFixture, MatchesReference) {
-  check_fixture(fs::path(SEEK_SOURCE_DIR) / "tests/fixtures" / GetParam());
+  // These random models have logits of std 1-2, so bf16 rounding moves a logit by ~0.05-0.1 (measured); a
+  // top-2 gap under 0.15 is a tie at that accuracy.
+  check_fixture(fs::path(SEEK_SOURCE_DIR) / "tests/fixtures" / GetParam(), 0.15f, 0.15f);
 }
 INSTANTIATE_TEST_SUITE_P(Reference, GeneratedFixture,
                          ::testing::Values("v2-lite-like", "v2-grouped", "fp8-ragged", "no-yarn", "v3-mtp"),

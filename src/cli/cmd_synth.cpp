@@ -1,0 +1,71 @@
+// seek synth: write a random-weight DeepSeek-V3-shaped checkpoint of a given size.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "model/config.h"
+#include "model/deepseek.h"
+#include "model/synthetic.h"
+
+namespace seek::cli {
+
+namespace {
+struct SynthArgs {
+  std::string out, params = "100M", dtype = "bf16";
+  int64_t vocab = 32000, shard_mb = 0;
+  uint64_t seed = 1;
+};
+
+// "1B", "250M", "1.5e9", "4000000" -> a count.
+int64_t parse_count(const std::string& s) {
+  size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &pos);
+  } catch (...) {
+    throw Error("--params: '" + s + "' is not a size (e.g. 100M, 1B, 1.5e9)");
+  }
+  std::string unit = s.substr(pos);
+  if (unit == "K" || unit == "k") v *= 1e3;
+  else if (unit == "M" || unit == "m") v *= 1e6;
+  else if (unit == "B" || unit == "b" || unit == "G") v *= 1e9;
+  else if (!unit.empty()) throw Error("--params: unknown unit '" + unit + "' in '" + s + "' (use K, M or B)");
+  if (!(v >= 1e4 && v <= 2e11)) throw Error("--params: " + s + " is outside 10K..200B");
+  return int64_t(v);
+}
+
+void run_synth(const SynthArgs& a) {
+  SyntheticOptions opt;
+  if (a.dtype == "fp8") opt.dtype = DType::E4M3;
+  else if (a.dtype == "bf16") opt.dtype = DType::BF16;
+  else if (a.dtype == "f16") opt.dtype = DType::F16;
+  else if (a.dtype == "f32") opt.dtype = DType::F32;
+  else throw Error("--dtype: '" + a.dtype + "' (expected bf16, f16, f32 or fp8)");
+  if (a.vocab < 16) throw Error("--vocab must be at least 16");
+  opt.seed = a.seed;
+  opt.shard_bytes = a.shard_mb * (int64_t(1) << 20);
+  auto config = synthetic_config(parse_count(a.params), a.vocab);
+  DeepSeekConfig c = parse_deepseek_config(config, "synthetic");
+  ParamCounts pc = DeepSeekModel::count_params(c);
+  std::fprintf(stderr, "writing %s: %.3fB parameters (%.3fB active/token), hidden %lld, %lld layers, %lld experts\n",
+               a.out.c_str(), double(pc.total) / 1e9, double(pc.active) / 1e9, (long long)c.hidden_size,
+               (long long)c.num_hidden_layers, (long long)c.n_routed_experts);
+  write_synthetic_checkpoint(a.out, config, opt);
+  std::printf("%s\n", a.out.c_str());
+}
+}  // namespace
+
+void register_synth(CLI::App& app) {
+  auto a = std::make_shared<SynthArgs>();
+  auto* cmd = app.add_subcommand("synth", "write a random-weight DeepSeek-V3-shaped checkpoint of a given size");
+  cmd->add_option("--out", a->out, "output model folder")->required();
+  cmd->add_option("--params", a->params, "total parameters, e.g. 100M, 1B")->capture_default_str();
+  cmd->add_option("--dtype", a->dtype, "bf16, f16, f32 or fp8 (e4m3 with 128x128 block scales)")->capture_default_str();
+  cmd->add_option("--vocab", a->vocab, "vocabulary size")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "random seed")->capture_default_str();
+  cmd->add_option("--shard-mb", a->shard_mb, "split into shards of about this many MiB (0: one file)");
+  cmd->callback([a] { run_synth(*a); });
+}
+
+}  // namespace seek::cli
