@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "core/parallel.h"
-#include "model/deepseek.h"
+#include "model/language_model.h"
 
 namespace seek::cli {
 
@@ -25,17 +25,17 @@ void run_forward(const ForwardArgs& a) {
   if (a.mode != "prefill" && a.mode != "incremental")
     throw Error("--mode: '" + a.mode + "' is not a mode (expected prefill or incremental)");
   double t0 = now_seconds();
-  auto model = DeepSeekModel::load(a.model);
-  const int64_t V = model->config().vocab_size, T = int64_t(tokens.size());
+  auto model = load_model(a.model);
+  const int64_t V = model->vocab_size(), T = int64_t(tokens.size());
   double t1 = now_seconds();
   std::vector<float> logits(size_t(T * V));
-  KVCache cache = model->new_cache(form);
+  auto cache = model->new_sequence(form);
   ForwardOptions opt;
   opt.precision = prec;
   if (a.mode == "prefill") {
-    model->forward(tokens.data(), T, cache, opt, logits.data());
+    model->forward(tokens.data(), T, *cache, opt, logits.data());
   } else {
-    for (int64_t t = 0; t < T; t++) model->forward(&tokens[size_t(t)], 1, cache, opt, &logits[size_t(t * V)]);
+    for (int64_t t = 0; t < T; t++) model->forward(&tokens[size_t(t)], 1, *cache, opt, &logits[size_t(t * V)]);
   }
   double t2 = now_seconds();
   write_file_atomic(a.logits_out, logits.data(), logits.size() * sizeof(float));

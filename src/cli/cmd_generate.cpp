@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "infer/sampler.h"
-#include "model/deepseek.h"
+#include "model/language_model.h"
 
 namespace seek::cli {
 
@@ -24,24 +24,24 @@ void run_generate(GenerateArgs a) {
   set_num_threads(a.threads);
   std::vector<int32_t> prompt = parse_token_list(a.tokens, "--tokens");
   if (a.max_new < 0) throw Error("--max-new must be >= 0");
-  auto model = DeepSeekModel::load(a.model);
-  const DeepSeekConfig& c = model->config();
-  KVCache cache = model->new_cache(parse_attn(a.attn));
+  auto model = load_model(a.model);
+  auto cache = model->new_sequence(parse_attn(a.attn));
+  const int64_t V = model->vocab_size();
   ForwardOptions opt;
   opt.precision = parse_precision(a.dtype);
   opt.all_logits = false;
   Sampler sampler(a.sampling);
-  std::vector<float> logits(size_t(c.vocab_size));
+  std::vector<float> logits(static_cast<size_t>(V));
   std::vector<int32_t> out;
   double t0 = now_seconds();
-  model->forward(prompt.data(), int64_t(prompt.size()), cache, opt, logits.data());
+  model->forward(prompt.data(), int64_t(prompt.size()), *cache, opt, logits.data());
   double t1 = now_seconds();
   while (int64_t(out.size()) < a.max_new) {
-    int32_t next = sampler.sample(logits.data(), c.vocab_size, prompt, out);
+    int32_t next = sampler.sample(logits.data(), V, prompt, out);
     out.push_back(next);
-    if (!a.ignore_eos && next == c.eos_token_id) break;
-    if (int64_t(out.size()) == a.max_new || cache.len() >= c.max_position_embeddings) break;
-    model->forward(&next, 1, cache, opt, logits.data());
+    if (!a.ignore_eos && next == model->eos_token_id()) break;
+    if (int64_t(out.size()) == a.max_new || cache->len() >= model->context_length()) break;
+    model->forward(&next, 1, *cache, opt, logits.data());
   }
   double t2 = now_seconds();
   std::printf("%s\n", nlohmann::json(out).dump().c_str());

@@ -115,6 +115,13 @@ void DeepSeekModel::forward(const int32_t* tokens, int64_t T, KVCache& cache, co
   cpu::matmul(logits, hn.data(), rows, head_.w, p);  // [rows, vocab], left in f32
 }
 
+void DeepSeekModel::forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
+                            float* logits) const {
+  auto* kv = dynamic_cast<KVCache*>(&cache);
+  if (!kv) throw Error("DeepSeekModel::forward: the cache was not made by this model");
+  forward(tokens, T, *kv, opt, logits);
+}
+
 ParamCounts DeepSeekModel::count_params(const DeepSeekConfig& c) {
   const int64_t D = c.hidden_size, H = c.num_attention_heads;
   int64_t attn = (c.q_lora_rank > 0 ? c.q_lora_rank * D + c.q_lora_rank + H * c.qk_head_dim() * c.q_lora_rank

@@ -9,6 +9,7 @@
 #include "formats/checkpoint.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
+#include "model/language_model.h"
 #include "model/linear.h"
 #include "model/mla.h"
 #include "model/moe.h"
@@ -34,12 +35,6 @@ struct MtpModule {
   Linear head;
 };
 
-struct ForwardOptions {
-  Precision precision = Precision::F32;
-  bool all_logits = true;           // logits for every new token, or only the last
-  int64_t* expert_load = nullptr;   // if set: [layers * n_routed_experts] token counts are added here
-};
-
 struct ParamCounts {
   int64_t total = 0;      // main model (embedding, layers, norm, head)
   int64_t active = 0;     // used per token: everything but the routed experts not chosen
@@ -47,17 +42,27 @@ struct ParamCounts {
   int64_t embedding = 0, head = 0;
 };
 
-class DeepSeekModel {
+class DeepSeekModel : public LanguageModel {
  public:
   static std::unique_ptr<DeepSeekModel> load(const std::string& dir);
+
+  std::string architecture() const override { return cfg_.model_type; }
+  int64_t vocab_size() const override { return cfg_.vocab_size; }
+  int64_t context_length() const override { return cfg_.max_position_embeddings; }
+  int64_t bos_token_id() const override { return cfg_.bos_token_id; }
+  int64_t eos_token_id() const override { return cfg_.eos_token_id; }
+  std::unique_ptr<SequenceCache> new_sequence(AttnForm form) const override {
+    return std::make_unique<KVCache>(cfg_, form);
+  }
+  void forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
+               float* logits) const override;
 
   const DeepSeekConfig& config() const { return cfg_; }
   const Checkpoint& checkpoint() const { return ck_; }
   const std::vector<MtpModule>& mtp() const { return mtp_; }
   KVCache new_cache(AttnForm form) const { return KVCache(cfg_, form); }
 
-  // Runs tokens[0..T) at positions cache.len() .. cache.len()+T-1 and appends them to the cache.
-  // logits: [T, vocab] if opt.all_logits, else [1, vocab] for the last token.
+  // The same, on the concrete MLA cache.
   void forward(const int32_t* tokens, int64_t T, KVCache& cache, const ForwardOptions& opt, float* logits) const;
 
   static ParamCounts count_params(const DeepSeekConfig& c);
