@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "model/config.h"
 #include "model/deepseek.h"
 #include "model/synthetic.h"
@@ -12,7 +13,7 @@ namespace seek::cli {
 
 namespace {
 struct SynthArgs {
-  std::string out, params = "100M", dtype = "bf16";
+  std::string out, params = "100M", dtype = "bf16", config;
   int64_t vocab = 32000, shard_mb = 0;
   uint64_t seed = 1;
 };
@@ -45,7 +46,17 @@ void run_synth(const SynthArgs& a) {
   if (a.vocab < 16) throw Error("--vocab must be at least 16");
   opt.seed = a.seed;
   opt.shard_bytes = a.shard_mb * (int64_t(1) << 20);
-  auto config = synthetic_config(parse_count(a.params), a.vocab);
+  nlohmann::json config;
+  if (!a.config.empty()) {  // exact shapes from a config.json
+    try {
+      config = nlohmann::json::parse(read_text_file(a.config));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(a.config + ": not valid JSON: " + e.what());
+    }
+    config.erase("quantization_config");
+  } else {
+    config = synthetic_config(parse_count(a.params), a.vocab);
+  }
   DeepSeekConfig c = parse_deepseek_config(config, "synthetic");
   ParamCounts pc = DeepSeekModel::count_params(c);
   std::fprintf(stderr, "writing %s: %.3fB parameters (%.3fB active/token), hidden %lld, %lld layers, %lld experts\n",
@@ -61,6 +72,7 @@ void register_synth(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "write a random-weight DeepSeek-V3-shaped checkpoint of a given size");
   cmd->add_option("--out", a->out, "output model folder")->required();
   cmd->add_option("--params", a->params, "total parameters, e.g. 100M, 1B")->capture_default_str();
+  cmd->add_option("--config", a->config, "use this config.json's exact shapes instead of --params/--vocab");
   cmd->add_option("--dtype", a->dtype, "bf16, f16, f32 or fp8 (e4m3 with 128x128 block scales)")->capture_default_str();
   cmd->add_option("--vocab", a->vocab, "vocabulary size")->capture_default_str();
   cmd->add_option("--seed", a->seed, "random seed")->capture_default_str();

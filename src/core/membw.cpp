@@ -20,9 +20,14 @@ double measure_read_bandwidth(size_t bytes, int reps) {
   volatile uint64_t sink = 0;
   for (int r = 0; r < reps; r++) {
     auto t0 = std::chrono::steady_clock::now();
+    uint64_t partial[256] = {};
+    parallel_ranges(int64_t(n), [&](int64_t lo, int64_t hi, int t) {
+      uint64_t x = 0;
+      for (int64_t i = lo; i < hi; i++) x ^= buf[i];
+      partial[t & 255] ^= x;
+    });
     uint64_t total = 0;
-#pragma omp parallel for reduction(^ : total) schedule(static)
-    for (int64_t i = 0; i < int64_t(n); i++) total ^= buf[i];
+    for (uint64_t x : partial) total ^= x;
     auto t1 = std::chrono::steady_clock::now();
     sink = sink ^ total;
     double s = std::chrono::duration<double>(t1 - t0).count();

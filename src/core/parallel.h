@@ -1,37 +1,52 @@
-// Thread parallelism. One process-wide pool: OpenMP's, which keeps its threads alive between parallel regions.
-// parallel_for splits [begin, end) into contiguous chunks, one per thread (static schedule: the work per index in
-// our kernels is uniform, and static chunks keep each thread on the same slice of weights across calls).
+// Data parallelism over the process's ThreadPool. parallel_for splits [begin, end) into contiguous chunks, one per
+// thread (the work per index in our kernels is uniform, and static chunks keep each thread on the same slice of
+// weights across calls); parallel_ranges hands each thread its whole range, for kernels that want per-thread
+// scratch. Jobs too small to be worth waking threads for (`min_per_thread` indices each) run on the caller.
 #pragma once
-#include <omp.h>
-
+#include <algorithm>
 #include <cstdint>
+
+#include "core/thread_pool.h"
 
 namespace seek {
 
-inline int num_threads() { return omp_get_max_threads(); }
-inline void set_num_threads(int n) {
-  if (n > 0) omp_set_num_threads(n);
-}
+int pool_default_threads();    // SEEK_THREADS, else all cores
+void set_pool_threads(int n);  // n <= 0: the default. Call between jobs only (start-up, tests).
+
+inline int num_threads() { return ThreadPool::instance().size(); }
+inline void set_num_threads(int n) { set_pool_threads(n); }
 
 template <class F>
-void parallel_for(int64_t begin, int64_t end, F&& fn) {
-  if (end - begin <= 1) {
-    for (int64_t i = begin; i < end; i++) fn(i);
+void parallel_ranges(int64_t n, F&& fn, int64_t min_per_thread = 1) {
+  if (n <= 0) return;
+  ThreadPool& pool = ThreadPool::instance();
+  int64_t chunks = std::min<int64_t>(pool.size(), std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread)));
+  if (chunks <= 1) {
+    fn(int64_t(0), n, 0);
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = begin; i < end; i++) fn(i);
+  struct Ctx {
+    F* f;
+    int64_t n, chunks;
+  } ctx{&fn, n, chunks};
+  // Run `chunks` ranges; the pool numbers them 0..chunks-1.
+  pool.run(
+      chunks,
+      [](void* c, int64_t lo, int64_t hi, int) {
+        auto* x = static_cast<Ctx*>(c);
+        for (int64_t k = lo; k < hi; k++) (*x->f)(x->n * k / x->chunks, x->n * (k + 1) / x->chunks, int(k));
+      },
+      &ctx);
 }
 
-// Like parallel_for but hands each thread one contiguous range [lo, hi): for kernels that want per-thread scratch.
 template <class F>
-void parallel_ranges(int64_t n, F&& fn) {
-#pragma omp parallel
-  {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
-    if (lo < hi) fn(lo, hi, t);
-  }
+void parallel_for(int64_t begin, int64_t end, F&& fn, int64_t min_per_thread = 1) {
+  parallel_ranges(
+      end - begin,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t i = lo; i < hi; i++) fn(begin + i);
+      },
+      min_per_thread);
 }
 
 }  // namespace seek

@@ -53,31 +53,55 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
   }
   if (p_.temperature == 0) return argmax(logits, vocab);
 
-  // Candidates sorted by logit (descending; ties: lower id first so the order is deterministic).
+  const double inv_t = 1.0 / double(p_.temperature);
+  const float mx = logits[argmax(logits, vocab)];
+  // Plain temperature sampling needs no ordering: draw from the whole distribution directly.
+  if (p_.top_k == 0 && p_.top_p >= 1.0f && p_.min_p <= 0.0f) {
+    double total = 0;
+    std::vector<double> w(static_cast<size_t>(vocab));
+    for (int64_t i = 0; i < vocab; i++) total += w[size_t(i)] = std::exp((double(logits[i]) - mx) * inv_t);
+    double r = uniform() * total;
+    for (int64_t i = 0; i < vocab; i++) {
+      r -= w[size_t(i)];
+      if (r < 0) return int32_t(i);
+    }
+    return int32_t(vocab - 1);
+  }
+
+  // Candidates in descending logit order (ties: lower id first). Only as many are ordered as the filters can
+  // keep: top-k bounds it; for top-p the ordered prefix grows until it holds the nucleus.
   std::vector<int32_t> ids(static_cast<size_t>(vocab));
   std::iota(ids.begin(), ids.end(), 0);
-  int64_t keep = vocab;
-  if (p_.top_k > 0 && p_.top_k < vocab) keep = p_.top_k;
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), by_logit);
-  ids.resize(size_t(keep));
-
-  std::vector<double> prob(ids.size());
-  const double mx = logits[ids[0]] / double(p_.temperature);
-  double sum = 0;
-  for (size_t i = 0; i < ids.size(); i++) sum += prob[i] = std::exp(logits[ids[i]] / double(p_.temperature) - mx);
-  for (double& q : prob) q /= sum;
-
-  size_t n = ids.size();
-  if (p_.top_p < 1.0f) {  // smallest prefix whose mass reaches top_p
+  const int64_t limit = (p_.top_k > 0 && p_.top_k < vocab) ? p_.top_k : vocab;
+  // Softmax normalizer over what survives top-k (top-p and min-p then act on that renormalized distribution).
+  double total = 0;
+  if (limit < vocab) {
+    std::partial_sort(ids.begin(), ids.begin() + limit, ids.end(), by_logit);
+    for (int64_t i = 0; i < limit; i++) total += std::exp((double(logits[ids[size_t(i)]]) - mx) * inv_t);
+  } else {
+    for (int64_t i = 0; i < vocab; i++) total += std::exp((double(logits[i]) - mx) * inv_t);
+  }
+  int64_t ordered = std::min<int64_t>(limit, 64);
+  std::vector<double> prob;
+  size_t n = 0;
+  for (;;) {
+    std::partial_sort(ids.begin(), ids.begin() + ordered, ids.end(), by_logit);
+    prob.resize(size_t(ordered));
     double cum = 0;
-    for (size_t i = 0; i < n; i++) {
-      cum += prob[i];
-      if (cum >= double(p_.top_p)) {
-        n = i + 1;
+    n = size_t(ordered);
+    bool nucleus_inside = false;
+    for (int64_t i = 0; i < ordered; i++) {
+      prob[size_t(i)] = std::exp((double(logits[ids[size_t(i)]]) - mx) * inv_t) / total;
+      cum += prob[size_t(i)];
+      if (p_.top_p < 1.0f && cum >= double(p_.top_p)) {
+        n = size_t(i + 1);
+        nucleus_inside = true;
         break;
       }
     }
+    if (nucleus_inside || p_.top_p >= 1.0f || ordered == limit) break;
+    ordered = std::min(limit, ordered * 4);
   }
   if (p_.min_p > 0) {
     const double floor = double(p_.min_p) * prob[0];
@@ -85,9 +109,9 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
     while (m < n && prob[m] >= floor) m++;
     n = m;
   }
-  double total = 0;
-  for (size_t i = 0; i < n; i++) total += prob[i];
-  double r = uniform() * total;
+  double kept = 0;
+  for (size_t i = 0; i < n; i++) kept += prob[i];
+  double r = uniform() * kept;
   for (size_t i = 0; i < n; i++) {
     r -= prob[i];
     if (r < 0) return ids[i];
