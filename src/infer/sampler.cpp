@@ -55,68 +55,74 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
 
   const double inv_t = 1.0 / double(p_.temperature);
   const float mx = logits[argmax(logits, vocab)];
-  // Plain temperature sampling needs no ordering: draw from the whole distribution directly.
-  if (p_.top_k == 0 && p_.top_p >= 1.0f && p_.min_p <= 0.0f) {
-    double total = 0;
-    std::vector<double> w(static_cast<size_t>(vocab));
-    for (int64_t i = 0; i < vocab; i++) total += w[size_t(i)] = std::exp((double(logits[i]) - mx) * inv_t);
-    double r = uniform() * total;
-    for (int64_t i = 0; i < vocab; i++) {
-      r -= w[size_t(i)];
-      if (r < 0) return int32_t(i);
-    }
-    return int32_t(vocab - 1);
-  }
+  // Unnormalized probabilities; the largest is exactly 1.
+  std::vector<double> w(static_cast<size_t>(vocab));
+  for (int64_t i = 0; i < vocab; i++) w[size_t(i)] = std::exp((double(logits[i]) - mx) * inv_t);
+  auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
 
-  // Candidates in descending logit order (ties: lower id first). Only as many are ordered as the filters can
-  // keep: top-k bounds it; for top-p the ordered prefix grows until it holds the nucleus.
-  std::vector<int32_t> ids(static_cast<size_t>(vocab));
-  std::iota(ids.begin(), ids.end(), 0);
-  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  const int64_t limit = (p_.top_k > 0 && p_.top_k < vocab) ? p_.top_k : vocab;
-  // Softmax normalizer over what survives top-k (top-p and min-p then act on that renormalized distribution).
-  double total = 0;
-  if (limit < vocab) {
-    std::partial_sort(ids.begin(), ids.begin() + limit, ids.end(), by_logit);
-    for (int64_t i = 0; i < limit; i++) total += std::exp((double(logits[ids[size_t(i)]]) - mx) * inv_t);
-  } else {
-    for (int64_t i = 0; i < vocab; i++) total += std::exp((double(logits[i]) - mx) * inv_t);
-  }
-  int64_t ordered = std::min<int64_t>(limit, 64);
-  std::vector<double> prob;
-  size_t n = 0;
-  for (;;) {
-    std::partial_sort(ids.begin(), ids.begin() + ordered, ids.end(), by_logit);
-    prob.resize(size_t(ordered));
+  // The candidate set after top-k and top-p (order matters only for reproducibility, which any fixed order gives).
+  std::vector<int32_t> cand;
+  if (p_.top_k > 0 && p_.top_k < vocab) {
+    // top-k: select, then order the k survivors so top-p can take a prefix of them.
+    std::vector<int32_t> ids(static_cast<size_t>(vocab));
+    std::iota(ids.begin(), ids.end(), 0);
+    std::nth_element(ids.begin(), ids.begin() + p_.top_k - 1, ids.end(), before);
+    ids.resize(size_t(p_.top_k));
+    std::sort(ids.begin(), ids.end(), before);
+    double total = 0;
+    for (int32_t id : ids) total += w[size_t(id)];
     double cum = 0;
-    n = size_t(ordered);
-    bool nucleus_inside = false;
-    for (int64_t i = 0; i < ordered; i++) {
-      prob[size_t(i)] = std::exp((double(logits[ids[size_t(i)]]) - mx) * inv_t) / total;
-      cum += prob[size_t(i)];
-      if (p_.top_p < 1.0f && cum >= double(p_.top_p)) {
-        n = size_t(i + 1);
-        nucleus_inside = true;
-        break;
-      }
+    for (int32_t id : ids) {
+      cand.push_back(id);
+      cum += w[size_t(id)];
+      if (p_.top_p < 1.0f && cum >= double(p_.top_p) * total) break;
     }
-    if (nucleus_inside || p_.top_p >= 1.0f || ordered == limit) break;
-    ordered = std::min(limit, ordered * 4);
+  } else if (p_.top_p < 1.0f) {
+    // Nucleus in linear time: bucket tokens by how far their log-probability lies below the top one; every token
+    // in a bucket before the one where the cumulative mass crosses top_p is in; only that bucket is sorted.
+    constexpr int B = 4096;
+    constexpr double range = 40.0;  // e^-40: anything further down is one overflow bucket
+    auto bucket = [&](int64_t i) {
+      double d = (double(mx) - double(logits[i])) * inv_t;
+      return d >= range ? B : int(d * (B / range));
+    };
+    std::vector<double> mass(B + 1, 0.0);
+    double total = 0;
+    for (int64_t i = 0; i < vocab; i++) mass[size_t(bucket(i))] += w[size_t(i)], total += w[size_t(i)];
+    const double target = double(p_.top_p) * total;
+    int cross = 0;
+    double below = 0;  // mass of the buckets before `cross`
+    while (cross < B && below + mass[size_t(cross)] < target) below += mass[size_t(cross++)];
+    std::vector<int32_t> edge;
+    for (int64_t i = 0; i < vocab; i++) {
+      int b = bucket(i);
+      if (b < cross) cand.push_back(int32_t(i));
+      else if (b == cross) edge.push_back(int32_t(i));
+    }
+    std::sort(edge.begin(), edge.end(), before);
+    double cum = below;
+    for (int32_t id : edge) {
+      cand.push_back(id);
+      cum += w[size_t(id)];
+      if (cum >= target) break;
+    }
+  } else {
+    cand.resize(static_cast<size_t>(vocab));
+    std::iota(cand.begin(), cand.end(), 0);
   }
-  if (p_.min_p > 0) {
-    const double floor = double(p_.min_p) * prob[0];
-    size_t m = 1;
-    while (m < n && prob[m] >= floor) m++;
-    n = m;
+  if (p_.min_p > 0) {  // p >= min_p * p_max, with p_max = 1 in these units (renormalizing changes neither side)
+    double top = 0;
+    for (int32_t id : cand) top = std::max(top, w[size_t(id)]);
+    std::erase_if(cand, [&](int32_t id) { return w[size_t(id)] < double(p_.min_p) * top; });
   }
   double kept = 0;
-  for (size_t i = 0; i < n; i++) kept += prob[i];
+  for (int32_t id : cand) kept += w[size_t(id)];
   double r = uniform() * kept;
-  for (size_t i = 0; i < n; i++) {
-    r -= prob[i];
-    if (r < 0) return ids[i];
+  for (int32_t id : cand) {
+    r -= w[size_t(id)];
+    if (r < 0) return id;
   }
-  return ids[n - 1];
+  return cand.back();
 }
 
 }  // namespace seek
