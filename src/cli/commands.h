@@ -10,5 +10,6 @@ void register_generate(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_synth(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_template(CLI::App& app);
 
 }  // namespace seek::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   seek::cli::register_demo(app);
   seek::cli::register_synth(app);
   seek::cli::register_bench(app);
+  seek::cli::register_template(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
