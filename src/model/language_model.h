@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/weight.h"
 
@@ -36,6 +37,8 @@ class LanguageModel {
   virtual int64_t context_length() const = 0;
   virtual int64_t bos_token_id() const = 0;
   virtual int64_t eos_token_id() const = 0;
+  // Every id that ends a generation (config.json may list several; the first is eos_token_id()).
+  virtual std::vector<int64_t> eos_token_ids() const { return {eos_token_id()}; }
   // form: MLA models only (the latent cache or materialized per-head K/V); others ignore it.
   virtual std::unique_ptr<SequenceCache> new_sequence(AttnForm form = AttnForm::Absorb) const = 0;
   // Runs tokens[0..T) at positions cache.len() .. cache.len()+T-1 and appends them to the cache.

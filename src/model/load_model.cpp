@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "model/deepseek.h"
+#include "model/dense.h"
 #include "model/language_model.h"
 
 namespace seek {
@@ -19,7 +20,8 @@ std::unique_ptr<LanguageModel> load_model(const std::string& dir) {
   }
   std::string type = j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
   if (type == "deepseek_v3" || type == "deepseek_v2") return DeepSeekModel::load(dir);
-  throw Error(path + ": field 'model_type' is '" + type + "'; supported: deepseek_v3, deepseek_v2");
+  if (is_dense_model_type(type)) return DenseModel::load(dir);
+  throw Error(path + ": field 'model_type' is '" + type + "'; supported: deepseek_v3, deepseek_v2, qwen2, llama");
 }
 
 }  // namespace seek

@@ -29,6 +29,30 @@ RopeFrequencies::RopeFrequencies(const DeepSeekConfig& c) : RopeFrequencies(c.qk
   }
 }
 
+std::vector<float> llama3_scaled_frequencies(const std::vector<float>& freqs, double factor, double low_freq_factor,
+                                             double high_freq_factor, int64_t original_max_position) {
+  // Scalars enter the f32 tensor ops as f32 values; the band edges are formed in double, then compared in f32.
+  const float L = float(original_max_position), fac = float(factor), low = float(low_freq_factor);
+  const float low_wl = float(double(original_max_position) / low_freq_factor);   // longer: divide by factor
+  const float high_wl = float(double(original_max_position) / high_freq_factor); // shorter: keep
+  const float span = float(high_freq_factor - low_freq_factor);
+  const float two_pi = float(2 * M_PI);
+  std::vector<float> out(freqs.size());
+  for (size_t i = 0; i < freqs.size(); i++) {
+    const float f = freqs[i];
+    const float wl = (1.0f / f) * two_pi;  // 2 pi / f, formed as reciprocal times scalar
+    if (wl < high_wl) {
+      out[i] = f;
+    } else if (wl > low_wl) {
+      out[i] = f / fac;
+    } else {
+      const float s = ((1.0f / wl) * L - low) / span;
+      out[i] = (1.0f - s) * f / fac + s * f;
+    }
+  }
+  return out;
+}
+
 void RopeFrequencies::at(int64_t pos, float* cos, float* sin) const {
   for (size_t i = 0; i < freqs_.size(); i++) {
     float angle = float(pos) * freqs_[i];  // an f32 product, as the reference forms its angle table

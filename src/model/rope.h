@@ -26,4 +26,11 @@ class RopeFrequencies {
   std::vector<float> freqs_;
 };
 
+// Llama 3 frequency scaling of plain frequencies `freqs` (theta^(-2i/dim)), in f32 in the order the published
+// model code computes it. With wavelength w_i = 2 pi / f_i and L = original_max_position:
+// w_i < L / high_freq_factor keeps f_i, w_i > L / low_freq_factor gives f_i / factor, and in between
+// s = (L / w_i - low_freq_factor) / (high_freq_factor - low_freq_factor) blends: (1 - s) f_i / factor + s f_i.
+std::vector<float> llama3_scaled_frequencies(const std::vector<float>& freqs, double factor, double low_freq_factor,
+                                             double high_freq_factor, int64_t original_max_position);
+
 }  // namespace seek
