@@ -1,74 +1,99 @@
-// seek generate: continue a token sequence.
+// seek generate: continue token ids (--tokens, prints ids) or answer a prompt through the model's chat template
+// (--prompt, prints text; --raw feeds the text as is).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/sampling_options.h"
 #include "core/error.h"
 #include "core/parallel.h"
-#include "infer/sampler.h"
+#include "infer/assistant.h"
+#include "infer/session.h"
 #include "model/language_model.h"
 
 namespace seek::cli {
 
 namespace {
 struct GenerateArgs {
-  std::string model, tokens, attn = "absorb", dtype = "f32";
+  std::string model, tokens, prompt, attn = "absorb", dtype = "f32";
+  bool raw = false, ignore_eos = false, print_ids = false;
   int64_t max_new = 32;
-  SamplingParams sampling;
-  bool ignore_eos = false;
+  SamplingFlags sampling;
+  std::vector<std::string> stop;
   int threads = 0;
 };
 
-void run_generate(GenerateArgs a) {
+void print_speed(const GenerationResult& r) {
+  std::fprintf(stderr, "prompt %lld tokens in %.3fs (%.1f tok/s), generated %zu tokens in %.3fs (%.1f tok/s), %s\n",
+               (long long)r.prompt_tokens, r.prefill_seconds, double(r.prompt_tokens) / r.prefill_seconds,
+               r.tokens.size(), r.decode_seconds,
+               r.decode_seconds > 0 ? double(r.tokens.size()) / r.decode_seconds : 0.0, finish_reason_name(r.finish));
+}
+
+void run_generate(const GenerateArgs& a) {
   set_num_threads(a.threads);
-  std::vector<int32_t> prompt = parse_token_list(a.tokens, "--tokens");
+  if (a.tokens.empty() == a.prompt.empty()) throw Error("give exactly one of --tokens or --prompt");
   if (a.max_new < 0) throw Error("--max-new must be >= 0");
-  auto model = load_model(a.model);
-  auto cache = model->new_sequence(parse_attn(a.attn));
-  const int64_t V = model->vocab_size();
   ForwardOptions opt;
   opt.precision = parse_precision(a.dtype);
-  opt.all_logits = false;
-  Sampler sampler(a.sampling);
-  std::vector<float> logits(static_cast<size_t>(V));
-  std::vector<int32_t> out;
-  double t0 = now_seconds();
-  model->forward(prompt.data(), int64_t(prompt.size()), *cache, opt, logits.data());
-  double t1 = now_seconds();
-  while (int64_t(out.size()) < a.max_new) {
-    int32_t next = sampler.sample(logits.data(), V, prompt, out);
-    out.push_back(next);
-    if (!a.ignore_eos && next == model->eos_token_id()) break;
-    if (int64_t(out.size()) == a.max_new || cache->len() >= model->context_length()) break;
-    model->forward(&next, 1, *cache, opt, logits.data());
+  GenerationRequest req;
+  req.max_tokens = a.max_new;
+  req.stop = a.stop;
+
+  if (!a.tokens.empty()) {  // ids in, ids out; greedy unless asked otherwise
+    req.prompt = parse_token_list(a.tokens, "--tokens");
+    auto model = load_model(a.model);
+    SamplingParams greedy;
+    greedy.temperature = 0;
+    req.sampling = a.sampling.apply(greedy);
+    if (!a.ignore_eos)
+      for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
+    if (!a.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
+    Session session(*model, nullptr, opt, parse_attn(a.attn));
+    GenerationResult r = session.generate(req, [](const std::string&) {});
+    std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
+    print_speed(r);
+    return;
   }
-  double t2 = now_seconds();
-  std::printf("%s\n", nlohmann::json(out).dump().c_str());
-  std::fprintf(stderr, "prompt %zu tokens in %.3fs (%.1f tok/s), generated %zu tokens in %.3fs (%.1f tok/s)\n",
-               prompt.size(), t1 - t0, double(prompt.size()) / (t1 - t0), out.size(), t2 - t1,
-               out.size() > 1 ? double(out.size() - 1) / (t2 - t1) : 0.0);
+
+  Assistant as = Assistant::load(a.model);
+  req.sampling = a.sampling.apply(as.sampling);
+  if (!a.ignore_eos) req.stop_ids = as.stop_ids;
+  if (a.raw) {
+    req.prompt = as.encode_raw(a.prompt);
+  } else {
+    std::string rendered = as.render(nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}}), true);
+    req.prompt = as.encode_prompt(rendered);
+    // A reasoning model's template opened <think> in the prompt; print it so the text reads as the model wrote it.
+    if (rendered.size() >= 8 && rendered.rfind("<think>\n") == rendered.size() - 8) std::fputs("<think>\n", stdout);
+  }
+  Session session(*as.model, &as.tokenizer, opt, parse_attn(a.attn));
+  GenerationResult r = session.generate(req, [](const std::string& piece) {
+    std::fputs(piece.c_str(), stdout);
+    std::fflush(stdout);
+  });
+  std::fputs("\n", stdout);
+  if (a.print_ids) std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
+  print_speed(r);
 }
 }  // namespace
 
 void register_generate(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
-  auto* cmd = app.add_subcommand("generate", "continue a token sequence (greedy or sampled) and print the new ids");
+  auto* cmd = app.add_subcommand("generate", "continue token ids (--tokens) or answer a prompt (--prompt)");
   cmd->add_option("--model", a->model, "model folder")->required();
-  cmd->add_option("--tokens", a->tokens, "prompt token ids, comma-separated")->required();
+  cmd->add_option("--tokens", a->tokens, "prompt token ids, comma-separated; prints the new ids (greedy by default)");
+  cmd->add_option("--prompt", a->prompt, "prompt text, sent through the model's chat template; prints the text");
+  cmd->add_flag("--raw", a->raw, "with --prompt: feed the text as is, without the chat template");
   cmd->add_option("--max-new", a->max_new, "maximum number of tokens to generate")->capture_default_str();
-  cmd->add_option("--temperature", a->sampling.temperature, "0 = greedy")->capture_default_str();
-  cmd->add_option("--top-k", a->sampling.top_k, "keep the k most likely tokens (0 = off)");
-  cmd->add_option("--top-p", a->sampling.top_p, "nucleus sampling mass (1 = off)");
-  cmd->add_option("--min-p", a->sampling.min_p, "drop tokens below min_p x the top probability (0 = off)");
-  cmd->add_option("--repetition-penalty", a->sampling.repetition_penalty, "1 = off");
-  cmd->add_option("--presence-penalty", a->sampling.presence_penalty, "0 = off");
-  cmd->add_option("--frequency-penalty", a->sampling.frequency_penalty, "0 = off");
-  cmd->add_option("--seed", a->sampling.seed, "random seed (same seed, same output)")->capture_default_str();
+  cmd->add_option("--stop", a->stop, "stop string (repeatable); generation ends before it");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating after the end-of-sequence token");
+  cmd->add_flag("--print-ids", a->print_ids, "with --prompt: also print the generated ids");
   cmd->add_option("--attn", a->attn, "naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16")->capture_default_str();
   cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  a->sampling.add_to(cmd);
   cmd->callback([a] { run_generate(*a); });
 }
 

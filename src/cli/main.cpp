@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   seek::cli::register_synth(app);
   seek::cli::register_bench(app);
   seek::cli::register_template(app);
+  seek::cli::register_tokenize(app);
+  seek::cli::register_detokenize(app);
+  seek::cli::register_chat(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input to the model commands: one clear line on stderr naming what is wrong, exit 1, never a crash.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 FIX="$SHARED/fixtures/deepseek-v3-tiny"
 M="$WORK/model"
 cp -r "$FIX" "$M" && chmod -R u+w "$M"

