@@ -1,8 +1,22 @@
 #include "model/config_json.h"
 
+#include <filesystem>
+
 #include "core/error.h"
+#include "core/mapped_file.h"
 
 namespace seek {
+
+nlohmann::json read_config_json(const std::string& model_dir, std::string* path_out) {
+  if (!std::filesystem::is_directory(model_dir)) throw Error(model_dir + ": not a model folder (no such directory)");
+  const std::string path = (std::filesystem::path(model_dir) / "config.json").string();
+  if (path_out) *path_out = path;
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON: " + e.what());
+  }
+}
 
 void ConfigReader::fail(const char* field, const std::string& what) const {
   throw Error(source_ + ": field '" + field + "' " + what);

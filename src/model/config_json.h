@@ -7,6 +7,9 @@
 
 namespace seek {
 
+// DIR/config.json parsed; `path` receives the file's path for messages. Throws Error naming the file.
+nlohmann::json read_config_json(const std::string& model_dir, std::string* path = nullptr);
+
 class ConfigReader {
  public:
   ConfigReader(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {}

@@ -83,14 +83,7 @@ void DeepSeekModel::forward(const int32_t* tokens, int64_t T, KVCache& cache, co
   const int64_t D = c.hidden_size, pos0 = cache.len();
   const Precision p = opt.precision;
   const bool bf = p == Precision::BF16;
-  if (T <= 0) throw Error("forward: no tokens given");
-  for (int64_t t = 0; t < T; t++)
-    if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
-      throw Error("token id " + std::to_string(tokens[t]) + " at position " + std::to_string(pos0 + t) +
-                  " is out of range: the vocabulary has ids 0.." + std::to_string(c.vocab_size - 1));
-  if (pos0 + T > c.max_position_embeddings)
-    throw Error("sequence of " + std::to_string(pos0 + T) + " tokens exceeds the model's context (max_position_embeddings = " +
-                std::to_string(c.max_position_embeddings) + ")");
+  check_forward_input(tokens, T, pos0, c.vocab_size, c.max_position_embeddings);
 
   std::vector<float> h(size_t(T * D)), hn(size_t(T * D)), f(size_t(T * D));  // residual stream, normed, branch out
   for (int64_t t = 0; t < T; t++) embedding_row(embed_, tokens[t], &h[size_t(t * D)]);

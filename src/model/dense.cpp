@@ -61,18 +61,10 @@ void DenseModel::forward(const int32_t* tokens, int64_t T, DenseKVCache& cache, 
   const Precision p = opt.precision;
   const bool bf = p == Precision::BF16;
   const float eps = float(c.rms_norm_eps);
-  if (T <= 0) throw Error("forward: no tokens given");
   if (cache.layers() != c.num_hidden_layers || cache.kv_heads() != c.num_key_value_heads ||
       cache.head_dim() != c.head_dim)
     throw Error("DenseModel::forward: the cache was made for a model of another shape");
-  for (int64_t t = 0; t < T; t++)
-    if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
-      throw Error("token id " + std::to_string(tokens[t]) + " at position " + std::to_string(pos0 + t) +
-                  " is out of range: the vocabulary has ids 0.." + std::to_string(c.vocab_size - 1));
-  if (pos0 + T > c.max_position_embeddings)
-    throw Error("sequence of " + std::to_string(pos0 + T) +
-                " tokens exceeds the model's context (max_position_embeddings = " +
-                std::to_string(c.max_position_embeddings) + ")");
+  check_forward_input(tokens, T, pos0, c.vocab_size, c.max_position_embeddings);
 
   // residual stream, its normed copy, a branch's output: each [T, D]
   std::vector<float> h(static_cast<size_t>(T * D)), hn(static_cast<size_t>(T * D)), f(static_cast<size_t>(T * D));

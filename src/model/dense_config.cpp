@@ -133,13 +133,8 @@ DenseConfig parse_dense_config(const json& j, const std::string& source) {
 }
 
 DenseConfig load_dense_config(const std::string& model_dir) {
-  std::string path = (std::filesystem::path(model_dir) / "config.json").string();
-  json j;
-  try {
-    j = json::parse(read_text_file(path));
-  } catch (const json::exception& e) {
-    throw Error(path + ": not valid JSON: " + e.what());
-  }
+  std::string path;
+  nlohmann::json j = read_config_json(model_dir, &path);
   return parse_dense_config(j, path);
 }
 

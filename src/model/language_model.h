@@ -48,6 +48,10 @@ class LanguageModel {
                        float* logits) const = 0;
 };
 
+// Throws Error, before anything runs, if a token id is outside [0, vocab) or positions pos0 .. pos0+T-1 do not fit
+// the context. Every model's forward() calls it first.
+void check_forward_input(const int32_t* tokens, int64_t T, int64_t pos0, int64_t vocab, int64_t context);
+
 // Reads DIR/config.json and loads the architecture it names. Throws Error naming the folder and field.
 std::unique_ptr<LanguageModel> load_model(const std::string& dir);
 

@@ -1,23 +1,25 @@
-#include <filesystem>
-#include <nlohmann/json.hpp>
-
 #include "core/error.h"
-#include "core/mapped_file.h"
+#include "model/config_json.h"
 #include "model/deepseek.h"
 #include "model/dense.h"
 #include "model/language_model.h"
 
 namespace seek {
 
+void check_forward_input(const int32_t* tokens, int64_t T, int64_t pos0, int64_t vocab, int64_t context) {
+  if (T <= 0) throw Error("forward: no tokens given");
+  for (int64_t t = 0; t < T; t++)
+    if (tokens[t] < 0 || tokens[t] >= vocab)
+      throw Error("token id " + std::to_string(tokens[t]) + " at position " + std::to_string(pos0 + t) +
+                  " is out of range: the vocabulary has ids 0.." + std::to_string(vocab - 1));
+  if (pos0 + T > context)
+    throw Error("sequence of " + std::to_string(pos0 + T) +
+                " tokens exceeds the model's context (max_position_embeddings = " + std::to_string(context) + ")");
+}
+
 std::unique_ptr<LanguageModel> load_model(const std::string& dir) {
-  const std::string path = (std::filesystem::path(dir) / "config.json").string();
-  if (!std::filesystem::is_directory(dir)) throw Error(dir + ": not a model folder (no such directory)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON: " + e.what());
-  }
+  std::string path;
+  nlohmann::json j = read_config_json(dir, &path);
   std::string type = j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
   if (type == "deepseek_v3" || type == "deepseek_v2") return DeepSeekModel::load(dir);
   if (is_dense_model_type(type)) return DenseModel::load(dir);
