@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "core/progress.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/deepseek.h"
@@ -90,7 +91,8 @@ void quantize_fp8(const std::vector<float>& w, int64_t rows, int64_t cols, int64
 
 class Writer {
  public:
-  Writer(std::string dir, const SyntheticOptions& opt) : dir_(std::move(dir)), opt_(opt), rng_(opt.seed) {}
+  Writer(std::string dir, const SyntheticOptions& opt, Progress* progress)
+      : dir_(std::move(dir)), opt_(opt), rng_(opt.seed), progress_(progress) {}
 
   // A Linear weight [rows, cols] ~ N(0, std); quantized when the checkpoint is fp8.
   void linear(const std::string& name, int64_t rows, int64_t cols, bool quantizable = true) {
@@ -143,6 +145,7 @@ class Writer {
     std::normal_distribution<float> d(0.0f, float(std));
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = d(rng_);
+    if (progress_) progress_->add(n);
     return v;
   }
   static Tensor convert(const std::vector<float>& v, Shape shape, DType dt) {
@@ -156,6 +159,7 @@ class Writer {
   SyntheticOptions opt_;
   std::mt19937_64 rng_;
   std::vector<std::pair<std::string, Tensor>> tensors_;
+  Progress* progress_;
 };
 
 void write_block(Writer& w, const DeepSeekConfig& c, int64_t layer) {
@@ -197,7 +201,9 @@ void write_synthetic_checkpoint(const std::string& dir, const json& config_in, c
     config["quantization_config"] = {{"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"},
                                      {"weight_block_size", {128, 128}}};
   DeepSeekConfig c = parse_deepseek_config(config, dir + "/config.json");
-  Writer w(dir, opt);
+  ParamCounts pc = DeepSeekModel::count_params(c);
+  Progress progress("synth " + dir, pc.total + pc.mtp, "param");
+  Writer w(dir, opt, &progress);
   w.linear("model.embed_tokens.weight", c.vocab_size, c.hidden_size, false);
   for (int64_t l = 0; l < c.num_hidden_layers; l++) write_block(w, c, l);
   w.norm("model.norm.weight", c.hidden_size);
@@ -212,6 +218,7 @@ void write_synthetic_checkpoint(const std::string& dir, const json& config_in, c
     w.norm(p + ".shared_head.norm.weight", c.hidden_size);
   }
   w.finish(config);
+  progress.done();
 }
 
 }  // namespace seek
