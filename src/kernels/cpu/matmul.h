@@ -9,6 +9,17 @@ namespace seek::cpu {
 // y[M, N] = x[M, K] · W[N, K]^T, accumulated in f32. x is f32 row-major (in BF16 precision its values are already
 // bf16-representable). y is written, not accumulated into, and not rounded (the caller rounds when the reference
 // keeps the result in bf16).
+//
+// Picks the kernel by M: a weight-streaming GEMV for small M (decode: memory-bound, reads each weight byte once),
+// a packed, cache-blocked GEMM for larger M (prefill: compute-bound). Both split the N output rows over the threads.
+// Throws Error for a weight dtype other than f32/bf16/f16/e4m3, or an e4m3 weight without scales.
 void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
+
+// matmul uses the GEMV kernel for M <= this, the GEMM kernel above it.
+int64_t matmul_gemv_max_m();
+
+// The two kernels behind matmul, for tests and benchmarks; each is correct for every M (same contract as matmul).
+void matmul_gemv(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
+void matmul_gemm(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
 
 }  // namespace seek::cpu
