@@ -40,14 +40,40 @@ void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
 
 }  // namespace
 
+void moe_select_experts(const DeepSeekConfig& c, const float* scores, const float* bias, int32_t* idx) {
+  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok, G = c.n_group;
+  std::vector<float> sel(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; e++) sel[size_t(e)] = scores[e] + (bias ? bias[e] : 0.0f);
+  if (G > 1 && c.topk_method != TopkMethod::Greedy) {
+    const int64_t per = E / G;
+    std::vector<float> group_score(static_cast<size_t>(G));
+    for (int64_t g = 0; g < G; g++) {
+      const float* s = &sel[size_t(g * per)];
+      if (bias) {  // V3: a group is as good as its two best experts
+        int32_t best[2];
+        top_k(s, per, 2, best);
+        group_score[size_t(g)] = s[best[0]] + s[best[1]];
+      } else {  // V2: a group is as good as its best expert
+        group_score[size_t(g)] = *std::max_element(s, s + per);
+      }
+    }
+    std::vector<int32_t> keep(static_cast<size_t>(G));
+    top_k(group_score.data(), G, c.topk_group, keep.data());
+    std::vector<bool> kept(size_t(G), false);
+    for (int64_t i = 0; i < c.topk_group; i++) kept[size_t(keep[size_t(i)])] = true;
+    for (int64_t e = 0; e < E; e++)
+      if (!kept[size_t(e / per)]) sel[size_t(e)] = -INFINITY;
+  }
+  top_k(sel.data(), E, K, idx);
+}
+
 void moe_route(const MoeWeights& w, const DeepSeekConfig& c, const float* x, int64_t T, int32_t* idx, float* weight,
                Precision p) {
-  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok, G = c.n_group;
+  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
   const bool bf = p == Precision::BF16;
   std::vector<float> logits(size_t(T * E));
   linear_forward(w.gate, x, T, logits.data(), p);  // [T, E]
-  std::vector<float> scores(static_cast<size_t>(E)), sel(static_cast<size_t>(E)), group_score(static_cast<size_t>(G));
-  std::vector<int32_t> keep(static_cast<size_t>(G));
+  std::vector<float> scores(static_cast<size_t>(E));
   for (int64_t t = 0; t < T; t++) {
     const float* lg = &logits[size_t(t * E)];
     if (c.scoring_func == ScoringFunc::Softmax) {
@@ -59,29 +85,9 @@ void moe_route(const MoeWeights& w, const DeepSeekConfig& c, const float* x, int
         scores[size_t(e)] = bf ? round_bf16(s) : s;  // the reference's sigmoid runs on the bf16 logits
       }
     }
-    for (int64_t e = 0; e < E; e++) sel[size_t(e)] = scores[size_t(e)] + (w.bias.defined() ? w.bias.f32()[e] : 0.0f);
-
-    if (G > 1 && c.topk_method != TopkMethod::Greedy) {
-      const int64_t per = E / G;
-      for (int64_t g = 0; g < G; g++) {
-        const float* s = &sel[size_t(g * per)];
-        if (w.bias.defined()) {  // V3: a group is as good as its two best experts
-          int32_t best[2];
-          top_k(s, per, 2, best);
-          group_score[size_t(g)] = s[best[0]] + s[best[1]];
-        } else {  // V2: a group is as good as its best expert
-          group_score[size_t(g)] = *std::max_element(s, s + per);
-        }
-      }
-      top_k(group_score.data(), G, c.topk_group, keep.data());
-      std::vector<bool> kept(size_t(G), false);
-      for (int64_t i = 0; i < c.topk_group; i++) kept[size_t(keep[size_t(i)])] = true;
-      for (int64_t e = 0; e < E; e++)
-        if (!kept[size_t(e / per)]) sel[size_t(e)] = -INFINITY;
-    }
     int32_t* id = idx + t * K;
     float* wt = weight + t * K;
-    top_k(sel.data(), E, K, id);
+    moe_select_experts(c, scores.data(), w.bias.defined() ? w.bias.f32() : nullptr, id);
     float sum = 0;
     for (int64_t k = 0; k < K; k++) sum += wt[k] = scores[size_t(id[k])];  // unbiased score
     for (int64_t k = 0; k < K; k++) {

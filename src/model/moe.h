@@ -19,6 +19,11 @@ struct MoeWeights {
 
 MoeWeights load_moe(const Checkpoint& ck, const std::string& prefix, const DeepSeekConfig& c);
 
+// Expert selection for one token from its unbiased gate scores[E] (sigmoid or softmax) and the selection bias
+// (noaux_tc; null otherwise): idx[K] in descending order of the (biased) score. Group limiting as the reference:
+// with a bias a group scores the sum of its two best experts, without one its best expert.
+void moe_select_experts(const DeepSeekConfig& c, const float* scores, const float* bias, int32_t* idx);
+
 // The gate for T tokens: idx[T, K] expert ids and weight[T, K] gate weights (K = num_experts_per_tok), exactly as
 // the reference selects them (bias for selection only, group limit, renormalization, route scale).
 void moe_route(const MoeWeights& w, const DeepSeekConfig& c, const float* x, int64_t T, int32_t* idx, float* weight,

@@ -1,0 +1,22 @@
+// The three GEMM shapes a Linear layer's forward and backward need, on activations and f32 master weights held in
+// memory (training). Templated on the scalar: float runs seek's matmul kernels (optionally with bf16 operands);
+// double runs a plain triple loop, so the training code can be checked against finite differences in double.
+#pragma once
+#include <cstdint>
+
+namespace seek::cpu {
+
+// Operand precision of float GEMMs: F32, or BF16 (both operands rounded to bf16, products accumulated in f32).
+enum class GemmPrecision { F32, BF16 };
+
+// C[M, N] (+)= A[M, K] · B[N, K]^T      (Linear forward: y = x · W^T)
+template <class T>
+void gemm_nt(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+// C[M, N] (+)= A[M, K] · B[K, N]        (Linear backward, input: dx = dy · W)
+template <class T>
+void gemm_nn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+// C[M, N] (+)= A[K, M]^T · B[K, N]      (Linear backward, weight: dW = dy^T · x)
+template <class T>
+void gemm_tn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+
+}  // namespace seek::cpu

@@ -1,0 +1,203 @@
+// Every training op's backward against central finite differences of its forward, in double precision: for a
+// random upstream gradient g, d(sum(g * f(x)))/dx_i by (f(x + h e_i) - f(x - h e_i)) / 2h for every input element.
+// The float instantiations (what training runs) are checked against the double ones.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/train_gemm.h"
+#include "kernels/cpu/train_ops.h"
+
+using namespace seek::cpu;
+
+namespace {
+
+std::vector<double> randv(size_t n, uint32_t seed, double scale = 1.0) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> d(0.0, scale);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += a[i] * b[i];
+  return s;
+}
+
+// Checks analytic[i] == d(objective)/d(x[i]) for every i, where objective() reads x.
+void expect_fd(std::vector<double>& x, const std::vector<double>& analytic, const std::function<double()>& objective,
+               const char* what, double tol = 1e-7) {
+  ASSERT_EQ(x.size(), analytic.size());
+  const double h = 1e-5;
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); i++) {
+    const double x0 = x[i];
+    x[i] = x0 + h;
+    const double fp = objective();
+    x[i] = x0 - h;
+    const double fm = objective();
+    x[i] = x0;
+    const double fd = (fp - fm) / (2 * h);
+    const double err = std::fabs(fd - analytic[i]) / std::max(1.0, std::fabs(fd));
+    worst = std::max(worst, err);
+  }
+  EXPECT_LT(worst, tol) << what;
+}
+
+TEST(TrainOps, RmsNormBackward) {
+  const int64_t R = 3, D = 7;
+  auto x = randv(R * D, 1), w = randv(D, 2), g = randv(R * D, 3);
+  std::vector<double> y(R * D), rstd(R), dx(R * D), dw(D, 0.0);
+  auto f = [&] {
+    rmsnorm_train_forward(y.data(), rstd.data(), x.data(), w.data(), R, D, 1e-6);
+    return dot(g, y);
+  };
+  f();
+  rmsnorm_train_backward(dx.data(), dw.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, false);
+  expect_fd(x, dx, f, "dx");
+  expect_fd(w, dw, f, "dw");
+  // accumulate_dx adds
+  std::vector<double> dx2(R * D, 1.0), dw2(D, 0.0);
+  rmsnorm_train_backward(dx2.data(), dw2.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, true);
+  for (int64_t i = 0; i < R * D; i++) EXPECT_NEAR(dx2[i], dx[i] + 1.0, 1e-12);
+}
+
+TEST(TrainOps, SwiGluBackward) {
+  const int64_t n = 11;
+  auto gt = randv(n, 4, 2.0), up = randv(n, 5), g = randv(n, 6);
+  std::vector<double> out(n), dg(n), du(n);
+  auto f = [&] {
+    swiglu_train_forward(out.data(), gt.data(), up.data(), n);
+    return dot(g, out);
+  };
+  f();
+  swiglu_train_backward(dg.data(), du.data(), g.data(), gt.data(), up.data(), n);
+  expect_fd(gt, dg, f, "dgate");
+  expect_fd(up, du, f, "dup");
+}
+
+TEST(TrainOps, RopeBackwardIsInverseRotation) {
+  const int64_t R = 4, H = 2, stride = 10, off = 4, dim = 6;
+  std::vector<float> cos(R * dim / 2), sin(R * dim / 2);
+  for (int64_t p = 0; p < R; p++)
+    for (int64_t i = 0; i < dim / 2; i++) {
+      cos[p * dim / 2 + i] = float(std::cos(0.3 * p * (i + 1)));
+      sin[p * dim / 2 + i] = float(std::sin(0.3 * p * (i + 1)));
+    }
+  std::vector<int32_t> pos = {0, 1, 2, 3};
+  auto x = randv(R * H * stride, 7), g = randv(R * H * stride, 8);
+  std::vector<double> y;
+  auto f = [&] {
+    y = x;
+    rope_train(y.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), false);
+    return dot(g, y);
+  };
+  f();
+  std::vector<double> dx = g;
+  rope_train(dx.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), true);
+  expect_fd(x, dx, f, "drope");
+}
+
+TEST(TrainOps, CausalAttentionBackward) {
+  const int64_t B = 2, T = 5, H = 2, dk = 3, dv = 4;
+  const double scale = 0.7;
+  auto q = randv(B * T * H * dk, 9), k = randv(B * T * H * dk, 10), v = randv(B * T * H * dv, 11),
+       g = randv(B * T * H * dv, 12);
+  std::vector<double> o(B * T * H * dv), p(B * H * T * T);
+  auto f = [&] {
+    attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
+    return dot(g, o);
+  };
+  f();
+  // causality: the first token's output is its own value
+  for (int64_t d = 0; d < dv; d++) EXPECT_NEAR(o[d], v[d], 1e-12);
+  std::vector<double> dq(q.size()), dkk(k.size()), dvv(v.size());
+  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T,
+                           H, dk, dv, scale);
+  expect_fd(q, dq, f, "dq");
+  expect_fd(k, dkk, f, "dk");
+  expect_fd(v, dvv, f, "dv");
+}
+
+TEST(TrainOps, CrossEntropyBackward) {
+  const int64_t R = 4, V = 9;
+  auto logits = randv(R * V, 13, 3.0);
+  std::vector<int32_t> tgt = {3, -1, 0, 8};
+  std::vector<double> d(R * V);
+  auto f = [&] { return cross_entropy_train(d.data(), logits.data(), tgt.data(), R, V, 1.0); };
+  const double loss = f();
+  // closed form for row 0
+  double mx = -1e300, s = 0;
+  for (int64_t i = 0; i < V; i++) mx = std::max(mx, logits[i]);
+  for (int64_t i = 0; i < V; i++) s += std::exp(logits[i] - mx);
+  double expect = 0;
+  for (int64_t r : {0, 2, 3}) {
+    double m = -1e300, z = 0;
+    for (int64_t i = 0; i < V; i++) m = std::max(m, logits[r * V + i]);
+    for (int64_t i = 0; i < V; i++) z += std::exp(logits[r * V + i] - m);
+    expect += m + std::log(z) - logits[r * V + tgt[r]];
+  }
+  EXPECT_NEAR(loss, expect, 1e-12);
+  std::vector<double> grad = d;
+  std::vector<double> scratch(R * V);
+  expect_fd(logits, grad, [&] { return cross_entropy_train(scratch.data(), logits.data(), tgt.data(), R, V, 1.0); },
+            "dlogits");
+  for (int64_t i = 0; i < V; i++) EXPECT_EQ(grad[V + i], 0.0);  // ignored row
+}
+
+// The float GEMMs (seek's matmul kernels) against the double definitions, for each of the three shapes.
+TEST(TrainOps, GemmShapesFloatMatchDouble) {
+  const int64_t M = 37, N = 29, K = 53;
+  auto a = randv(M * K, 14), b = randv(N * K, 15), c0 = randv(M * N, 16);
+  std::vector<float> af(a.begin(), a.end()), bf(b.begin(), b.end());
+  for (int variant = 0; variant < 3; variant++)
+    for (bool acc : {false, true}) {
+      std::vector<double> cd = c0;
+      std::vector<float> cf(c0.begin(), c0.end());
+      if (variant == 0) {
+        gemm_nt(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_nt(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+      } else if (variant == 1) {  // A[M, K] B[K, N]
+        gemm_nn(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_nn(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+      } else {  // A[K, M]^T B[K, N]
+        gemm_tn(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_tn(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+      }
+      double worst = 0;
+      for (int64_t i = 0; i < M * N; i++) worst = std::max(worst, std::fabs(cd[i] - cf[i]));
+      EXPECT_LT(worst, 1e-4) << "variant " << variant << " accumulate " << acc;
+    }
+  // and the double nt is the definition
+  std::vector<double> c(M * N);
+  gemm_nt(c.data(), a.data(), b.data(), M, N, K, false, GemmPrecision::F32);
+  double s = 0;
+  for (int64_t k = 0; k < K; k++) s += a[5 * K + k] * b[7 * K + k];
+  EXPECT_NEAR(c[5 * N + 7], s, 1e-12);
+}
+
+// Float instantiations against double on the attention op (the one with the most arithmetic).
+TEST(TrainOps, FloatAttentionMatchesDouble) {
+  const int64_t B = 1, T = 9, H = 3, dk = 5, dv = 4;
+  auto q = randv(B * T * H * dk, 17), k = randv(B * T * H * dk, 18), v = randv(B * T * H * dv, 19),
+       g = randv(B * T * H * dv, 20);
+  std::vector<double> o(v.size()), p(B * H * T * T), dq(q.size()), dk_(k.size()), dv_(v.size());
+  attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, 0.5);
+  attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T,
+                           H, dk, dv, 0.5);
+  std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()), vf(v.begin(), v.end()), gf(g.begin(), g.end());
+  std::vector<float> of(v.size()), pf(p.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
+  attention_train_forward(of.data(), pf.data(), qf.data(), kf.data(), vf.data(), B, T, H, dk, dv, 0.5);
+  attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), pf.data(), qf.data(), kf.data(), vf.data(),
+                           B, T, H, dk, dv, 0.5);
+  for (size_t i = 0; i < o.size(); i++) EXPECT_NEAR(of[i], o[i], 1e-5);
+  for (size_t i = 0; i < q.size(); i++) EXPECT_NEAR(dqf[i], dq[i], 1e-5);
+  for (size_t i = 0; i < k.size(); i++) EXPECT_NEAR(dkf[i], dk_[i], 1e-5);
+}
+
+}  // namespace
