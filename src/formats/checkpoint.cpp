@@ -10,6 +10,18 @@ namespace seek {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+std::string resolve_model_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::path link = fs::path(dir) / "latest";
+  if (fs::exists(fs::path(dir) / "config.json", ec) || !fs::is_symlink(fs::symlink_status(link, ec))) return dir;
+  fs::path target = fs::read_symlink(link, ec);
+  if (ec) throw Error(link.string() + ": cannot read the symlink: " + ec.message());
+  fs::path resolved = target.is_absolute() ? target : fs::path(dir) / target;
+  if (!fs::is_directory(resolved, ec))
+    throw Error(link.string() + ": points to '" + target.string() + "', which is not a folder");
+  return resolved.string();
+}
+
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint c;
   c.dir_ = dir;

@@ -9,6 +9,11 @@
 
 namespace seek {
 
+// A training run's output folder (no config.json, but a `latest` symlink to its newest step-N checkpoint) stands for
+// that checkpoint, so `--model OUT` loads the newest checkpoint of a run; the link is read once, so a trainer
+// repointing it meanwhile cannot mix two steps. Any other folder is returned as given.
+std::string resolve_model_dir(const std::string& dir);
+
 class Checkpoint {
  public:
   static Checkpoint open(const std::string& dir);  // throws Error naming the folder/file at fault

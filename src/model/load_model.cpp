@@ -1,4 +1,5 @@
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "model/config_json.h"
 #include "model/deepseek.h"
 #include "model/dense.h"
@@ -17,7 +18,8 @@ void check_forward_input(const int32_t* tokens, int64_t T, int64_t pos0, int64_t
                 " tokens exceeds the model's context (max_position_embeddings = " + std::to_string(context) + ")");
 }
 
-std::unique_ptr<LanguageModel> load_model(const std::string& dir) {
+std::unique_ptr<LanguageModel> load_model(const std::string& model_dir) {
+  const std::string dir = resolve_model_dir(model_dir);  // a training output folder loads its latest checkpoint
   std::string path;
   nlohmann::json j = read_config_json(dir, &path);
   std::string type = j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
