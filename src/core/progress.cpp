@@ -60,6 +60,7 @@ void Progress::draw(bool final) {
   const double rate = el > 0 ? double(done_) / el : 0;
   std::string rate_s = amount(rate, unit_) + "/s";
   std::string tail = final ? "in " + clock(el) : (rate > 0 ? "ETA " + clock(double(total_ - done_) / rate) : "");
+  if (!note_.empty()) tail += "  " + note_;
   if (tty_) {
     constexpr int W = 30;
     int fill = int(frac * W);

@@ -14,10 +14,12 @@ class Progress {
   void add(int64_t n) { update(done_ + n); }
   void update(int64_t done);
   void done();
+  // Extra text shown after the rate and ETA (e.g. "loss 2.31 lr 3e-4"); drawn at the next update.
+  void set_note(std::string note) { note_ = std::move(note); }
 
  private:
   void draw(bool final);
-  std::string label_, unit_;
+  std::string label_, unit_, note_;
   int64_t total_, done_ = 0;
   double start_, last_draw_ = 0;
   int last_decile_ = -1;

@@ -1,3 +1,4 @@
+#include "core/uninit_vector.h"
 #include "train/deepseek_train.h"
 
 #include <algorithm>
@@ -28,28 +29,28 @@ struct TrainModel::Mtp {
 };
 
 struct TrainModel::BlockActs {
-  std::vector<float> x;             // [N, D] block input
-  std::vector<float> n1, r1;        // attn_norm(x) [N, D], its rstd [N]
+  uninit_vector<float> x;             // [N, D] block input
+  uninit_vector<float> n1, r1;        // attn_norm(x) [N, D], its rstd [N]
   MlaActs attn;
-  std::vector<float> x1;            // x + attn [N, D]
-  std::vector<float> n2, r2;        // ffn_norm(x1), rstd
+  uninit_vector<float> x1;            // x + attn [N, D]
+  uninit_vector<float> n2, r2;        // ffn_norm(x1), rstd
   MlpActs mlp;
   MoeActs moe;
 };
 
 struct MtpActs {
-  std::vector<float> e, en, e_rstd;     // [Nk, D] embeddings of t_{i+k}, enorm(e), rstd
-  std::vector<float> h, hn, h_rstd;     // [Nk, D] previous hidden rows, hnorm(h), rstd
-  std::vector<float> cat;               // [Nk, 2D]
-  std::vector<float> out;               // [Nk, D] block output h^k
-  std::vector<float> on, o_rstd;        // shared_head.norm(h^k), rstd
+  uninit_vector<float> e, en, e_rstd;     // [Nk, D] embeddings of t_{i+k}, enorm(e), rstd
+  uninit_vector<float> h, hn, h_rstd;     // [Nk, D] previous hidden rows, hnorm(h), rstd
+  uninit_vector<float> cat;               // [Nk, 2D]
+  uninit_vector<float> out;               // [Nk, D] block output h^k
+  uninit_vector<float> on, o_rstd;        // shared_head.norm(h^k), rstd
   std::vector<int32_t> emb_ids, targets;
   int64_t count = 0;                    // predictions
 };
 
 struct TrainModel::Workspace {
   std::vector<BlockActs> blocks;  // main blocks
-  std::vector<float> hL, hn, hn_rstd;
+  uninit_vector<float> hL, hn, hn_rstd;
   std::vector<int32_t> targets;
   std::vector<BlockActs> mtp_blocks;
   std::vector<MtpActs> mtp;
@@ -191,7 +192,7 @@ void TrainModel::block_fwd(const Block& b, const RowShape& s, const float* x, fl
 void TrainModel::block_bwd(const Block& b, const RowShape& s, const float* dy, float* dx, const BlockActs& a,
                            double balance_scale, const LossOptions& opt) {
   const int64_t N = s.rows(), D = cfg_.hidden_size;
-  std::vector<float> dn(static_cast<size_t>(N * D)), dx1(dy, dy + N * D);  // dx1 starts as the residual path
+  uninit_vector<float> dn(static_cast<size_t>(N * D)), dx1(dy, dy + N * D);  // dx1 starts as the residual path
   if (b.is_moe)
     moe_bwd(b.moe, cfg_, s, a.n2.data(), dy, a.moe, balance_scale, dn.data(), false, opt.precision);
   else
@@ -209,7 +210,7 @@ namespace {
 double head_loss(const LinearP& head, const float* hn, const int32_t* targets, int64_t N, double scale,
                  bool forward_only, float* dhn, GemmPrecision p) {
   const int64_t V = head.out, D = head.in, chunk = 256;
-  std::vector<float> logits(static_cast<size_t>(std::min(N, chunk) * V));
+  uninit_vector<float> logits(static_cast<size_t>(std::min(N, chunk) * V));
   double total = 0;
   for (int64_t r0 = 0; r0 < N; r0 += chunk) {
     const int64_t n = std::min(chunk, N - r0);
@@ -233,6 +234,26 @@ void embedding_bwd(const LinearP& emb, const int32_t* ids, int64_t N, const floa
 
 }  // namespace
 
+void TrainModel::next_token_logits(const int32_t* tokens, int64_t T, float* logits, GemmPrecision p) {
+  const int64_t D = cfg_.hidden_size;
+  for (int64_t i = 0; i < T; i++)
+    check(tokens[i] >= 0 && tokens[i] < cfg_.vocab_size, "token id " + std::to_string(tokens[i]) + " out of range");
+  const RowShape s{1, T};
+  rope_.build(cfg_, s);
+  LossOptions opt;
+  opt.precision = p;
+  uninit_vector<float> h(static_cast<size_t>(T * D)), h2(static_cast<size_t>(T * D));
+  embedding_rows(embed_, tokens, T, h.data());
+  BlockActs a;
+  for (const auto& b : blocks_) {
+    block_fwd(*b, s, h.data(), h2.data(), a, nullptr, opt);
+    std::swap(h, h2);
+  }
+  uninit_vector<float> hn(static_cast<size_t>(D)), rstd(1);
+  cpu::rmsnorm_train_forward(hn.data(), rstd.data(), &h[size_t((T - 1) * D)], norm_.w, 1, D, cfg_.rms_norm_eps);
+  linear_fwd(head_, hn.data(), 1, logits, p);
+}
+
 Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt, double grad_scale,
                         bool forward_only) {
   const DeepSeekConfig& c = cfg_;
@@ -248,7 +269,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
   Losses L;
 
   // ---- main model forward: embedding -> blocks -> hL [N, D]
-  std::vector<float> h(static_cast<size_t>(N * D)), h2(static_cast<size_t>(N * D));
+  uninit_vector<float> h(static_cast<size_t>(N * D)), h2(static_cast<size_t>(N * D));
   embedding_rows(embed_, tokens, N, h.data());
   ws.blocks.resize(blocks_.size());
   double balance_sum = 0;
@@ -266,14 +287,14 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
   for (int64_t b = 0; b < B; b++)
     for (int64_t t = 0; t < T; t++) ws.targets[size_t(b * T + t)] = t + 1 < T ? tokens[b * T + t + 1] : -1;
   L.main_tokens = B * (T - 1);
-  std::vector<float> dhn(forward_only ? 0 : size_t(N * D));
+  uninit_vector<float> dhn(forward_only ? 0 : size_t(N * D));
   L.main = head_loss(head_, ws.hn.data(), ws.targets.data(), N, grad_scale / double(L.main_tokens), forward_only,
                      dhn.data(), opt.precision) / double(L.main_tokens);
 
   // ---- MTP modules forward: module k sees positions i = 0..T-1-k and predicts t_{i+k+1}
   ws.mtp.resize(size_t(depth));
   ws.mtp_blocks.resize(size_t(depth));
-  std::vector<std::vector<float>> dh_mtp_head(static_cast<size_t>(depth));  // d/d(shared_head.norm input) per k
+  std::vector<uninit_vector<float>> dh_mtp_head(static_cast<size_t>(depth));  // d/d(shared_head.norm input) per k
   const float* prev = ws.hL.data();
   int64_t prevT = T;
   for (int64_t k = 1; k <= depth; k++) {
@@ -309,7 +330,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
       std::copy_n(&a.en[size_t(r * D)], D, &a.cat[size_t(r * 2 * D)]);
       std::copy_n(&a.hn[size_t(r * D)], D, &a.cat[size_t(r * 2 * D + D)]);
     }
-    std::vector<float> hp(static_cast<size_t>(Nk * D));
+    uninit_vector<float> hp(static_cast<size_t>(Nk * D));
     linear_fwd(m.eh_proj, a.cat.data(), Nk, hp.data(), opt.precision);
     rope_.build(c, sk);
     a.out.resize(size_t(Nk * D));
@@ -336,7 +357,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
 
   // ---- backward
   const double bscale = grad_scale * opt.balance_alpha / double(B);
-  std::vector<float> dnext;  // gradient w.r.t. the hidden rows of module k (from module k+1), [B*(T-k), D]
+  uninit_vector<float> dnext;  // gradient w.r.t. the hidden rows of module k (from module k+1), [B*(T-k), D]
   for (int64_t k = depth; k >= 1; k--) {
     const Mtp& m = *mtp_[size_t(k - 1)];
     MtpActs& a = ws.mtp[size_t(k - 1)];
@@ -344,7 +365,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
     const int64_t Tk = T - k;
     const RowShape sk{B, Tk};
     const int64_t Nk = sk.rows();
-    std::vector<float> dout(static_cast<size_t>(Nk * D), 0.0f);
+    uninit_vector<float> dout(static_cast<size_t>(Nk * D), 0.0f);
     if (!dnext.empty()) {  // module k+1 read rows i < T-k-1 of this module's output
       const int64_t Tn = Tk - 1;
       for (int64_t b = 0; b < B; b++)
@@ -354,16 +375,16 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
     cpu::rmsnorm_train_backward(dout.data(), m.head_norm.g, dh_mtp_head[size_t(k - 1)].data(), a.out.data(),
                                 m.head_norm.w, a.o_rstd.data(), Nk, D, true);
     rope_.build(c, sk);
-    std::vector<float> dhp(static_cast<size_t>(Nk * D));
+    uninit_vector<float> dhp(static_cast<size_t>(Nk * D));
     block_bwd(m.block, sk, dout.data(), dhp.data(), ws.mtp_blocks[size_t(k - 1)], bscale, opt);
-    std::vector<float> dcat(static_cast<size_t>(Nk * 2 * D)), den(static_cast<size_t>(Nk * D)),
+    uninit_vector<float> dcat(static_cast<size_t>(Nk * 2 * D)), den(static_cast<size_t>(Nk * D)),
         dhn_k(static_cast<size_t>(Nk * D));
     linear_bwd(m.eh_proj, a.cat.data(), dhp.data(), Nk, dcat.data(), false, opt.precision);
     for (int64_t r = 0; r < Nk; r++) {
       std::copy_n(&dcat[size_t(r * 2 * D)], D, &den[size_t(r * D)]);
       std::copy_n(&dcat[size_t(r * 2 * D + D)], D, &dhn_k[size_t(r * D)]);
     }
-    std::vector<float> de(static_cast<size_t>(Nk * D));
+    uninit_vector<float> de(static_cast<size_t>(Nk * D));
     cpu::rmsnorm_train_backward(de.data(), m.enorm.g, den.data(), a.e.data(), m.enorm.w, a.e_rstd.data(), Nk, D, false);
     embedding_bwd(embed_, a.emb_ids.data(), Nk, de.data());
     dnext.assign(size_t(Nk * D), 0.0f);
@@ -371,7 +392,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
                                 false);
   }
   rope_.build(c, s);
-  std::vector<float> dh(static_cast<size_t>(N * D), 0.0f);
+  uninit_vector<float> dh(static_cast<size_t>(N * D), 0.0f);
   if (!dnext.empty()) {  // module 1 read rows i < T-1 of hL
     const int64_t Tn = T - 1;
     for (int64_t b = 0; b < B; b++)
@@ -379,7 +400,7 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
         for (int64_t d = 0; d < D; d++) dh[size_t((b * T + i) * D + d)] += dnext[size_t((b * Tn + i) * D + d)];
   }
   cpu::rmsnorm_train_backward(dh.data(), norm_.g, dhn.data(), ws.hL.data(), norm_.w, ws.hn_rstd.data(), N, D, true);
-  std::vector<float> dprev(static_cast<size_t>(N * D));
+  uninit_vector<float> dprev(static_cast<size_t>(N * D));
   for (size_t l = blocks_.size(); l-- > 0;) {
     block_bwd(*blocks_[l], s, dh.data(), dprev.data(), ws.blocks[l], bscale, opt);
     std::swap(dh, dprev);

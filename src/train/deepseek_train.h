@@ -47,6 +47,9 @@ class TrainModel {
   Losses step(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt, double grad_scale = 1.0,
               bool forward_only = false);
 
+  // Logits [V] after the last of tokens[T] (one sequence, main model only): for sampling during training.
+  void next_token_logits(const int32_t* tokens, int64_t T, float* logits, GemmPrecision p);
+
   // Expert assignments counted since the last reset, one row per MoE layer (main layers, then MTP blocks).
   const std::vector<std::vector<int64_t>>& expert_load() const { return load_; }
   std::vector<std::string> moe_layer_names() const;

@@ -1,3 +1,4 @@
+#include "core/uninit_vector.h"
 #include "train/layers.h"
 
 #include "kernels/cpu/train_ops.h"
@@ -47,7 +48,7 @@ void mlp_fwd(const MlpP& m, const float* x, int64_t M, float* out, MlpActs& s, G
 void mlp_bwd(const MlpP& m, const float* x, const float* dout, int64_t M, const MlpActs& s, float* dx,
              bool accumulate_dx, GemmPrecision p) {
   const int64_t I = m.gate.out;
-  std::vector<float> da(static_cast<size_t>(M * I)), dg(static_cast<size_t>(M * I)), du(static_cast<size_t>(M * I));
+  uninit_vector<float> da(static_cast<size_t>(M * I)), dg(static_cast<size_t>(M * I)), du(static_cast<size_t>(M * I));
   linear_bwd(m.down, s.a.data(), dout, M, da.data(), false, p);
   cpu::swiglu_train_backward(dg.data(), du.data(), da.data(), s.g.data(), s.u.data(), M * I);
   linear_bwd(m.gate, x, dg.data(), M, dx, accumulate_dx, p);

@@ -1,6 +1,7 @@
 // Trainable Linear and SwiGLU MLP: forward that keeps what backward needs, and backward that accumulates parameter
 // gradients. Activations are f32 rows [M, features].
 #pragma once
+#include "core/uninit_vector.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,7 +41,7 @@ struct MlpP {
 MlpP make_mlp(ParamStore& ps, const std::string& prefix, int64_t dim, int64_t inter);
 
 struct MlpActs {
-  std::vector<float> g, u, a;  // [M, inter] each: gate(x), up(x), silu(g) * u
+  uninit_vector<float> g, u, a;  // [M, inter] each: gate(x), up(x), silu(g) * u
 };
 void mlp_fwd(const MlpP& m, const float* x, int64_t M, float* out, MlpActs& s, GemmPrecision p);
 // dx (+)= gradient w.r.t. x; parameter grads accumulated.

@@ -1,3 +1,4 @@
+#include "core/uninit_vector.h"
 #include "train/mla_train.h"
 
 #include <algorithm>
@@ -60,7 +61,7 @@ void mla_fwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
   a.c_rstd.resize(size_t(N));
   a.cn.resize(size_t(N * r));
   {
-    std::vector<float> cbuf(static_cast<size_t>(N * r));  // the latent c = kva[:, :r], contiguous
+    uninit_vector<float> cbuf(static_cast<size_t>(N * r));  // the latent c = kva[:, :r], contiguous
     for (int64_t i = 0; i < N; i++) std::copy_n(&a.kva[size_t(i * (r + dr))], r, &cbuf[size_t(i * r)]);
     cpu::rmsnorm_train_forward(a.cn.data(), a.c_rstd.data(), cbuf.data(), w.kv_norm.w, N, r, eps);
   }
@@ -87,14 +88,14 @@ void mla_bwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
              const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, GemmPrecision p) {
   const int64_t N = s.rows(), H = c.num_attention_heads, dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim,
                 dqk = c.qk_head_dim(), dv = c.v_head_dim, r = c.kv_lora_rank, qr = c.q_lora_rank;
-  std::vector<float> d_o(static_cast<size_t>(N * H * dv));
+  uninit_vector<float> d_o(static_cast<size_t>(N * H * dv));
   linear_bwd(w.wo, a.o.data(), dout, N, d_o.data(), false, p);
-  std::vector<float> dq(static_cast<size_t>(N * H * dqk)), dk(static_cast<size_t>(N * H * dqk)),
+  uninit_vector<float> dq(static_cast<size_t>(N * H * dqk)), dk(static_cast<size_t>(N * H * dqk)),
       dvv(static_cast<size_t>(N * H * dv));
   cpu::attention_train_backward(dq.data(), dk.data(), dvv.data(), d_o.data(), a.p.data(), a.q.data(), a.k.data(),
                                 a.v.data(), s.B, s.T, H, dqk, dv, c.softmax_scale());
   // back to the latent: dkv per head, and the shared rope key summed over heads
-  std::vector<float> dkv(static_cast<size_t>(N * H * (dn + dv))), dkva(static_cast<size_t>(N * (r + dr)), 0.0f);
+  uninit_vector<float> dkv(static_cast<size_t>(N * H * (dn + dv))), dkva(static_cast<size_t>(N * (r + dr)), 0.0f);
   for (int64_t i = 0; i < N; i++)
     for (int64_t h = 0; h < H; h++) {
       float* d = &dkv[size_t((i * H + h) * (dn + dv))];
@@ -105,10 +106,10 @@ void mla_bwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
       for (int64_t j = 0; j < dr; j++) dpe[j] += dkh[dn + j];
     }
   cpu::rope_train(dkva.data(), N, 1, r + dr, r, dr, rope.pos.data(), rope.cos.data(), rope.sin.data(), true);
-  std::vector<float> dcn(static_cast<size_t>(N * r));
+  uninit_vector<float> dcn(static_cast<size_t>(N * r));
   linear_bwd(w.wkv_b, a.cn.data(), dkv.data(), N, dcn.data(), false, p);
   {
-    std::vector<float> cbuf(static_cast<size_t>(N * r)), dc(static_cast<size_t>(N * r));
+    uninit_vector<float> cbuf(static_cast<size_t>(N * r)), dc(static_cast<size_t>(N * r));
     for (int64_t i = 0; i < N; i++) std::copy_n(&a.kva[size_t(i * (r + dr))], r, &cbuf[size_t(i * r)]);
     cpu::rmsnorm_train_backward(dc.data(), w.kv_norm.g, dcn.data(), cbuf.data(), w.kv_norm.w, a.c_rstd.data(), N, r,
                                 false);
@@ -118,7 +119,7 @@ void mla_bwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
   // queries
   cpu::rope_train(dq.data(), N, H, dqk, dn, dr, rope.pos.data(), rope.cos.data(), rope.sin.data(), true);
   if (w.q_lora) {
-    std::vector<float> dqan(static_cast<size_t>(N * qr)), dqa(static_cast<size_t>(N * qr));
+    uninit_vector<float> dqan(static_cast<size_t>(N * qr)), dqa(static_cast<size_t>(N * qr));
     linear_bwd(w.wq_b, a.qan.data(), dq.data(), N, dqan.data(), false, p);
     cpu::rmsnorm_train_backward(dqa.data(), w.q_norm.g, dqan.data(), a.qa.data(), w.q_norm.w, a.qa_rstd.data(), N, qr,
                                 false);

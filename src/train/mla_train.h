@@ -1,6 +1,7 @@
 // Multi-head Latent Attention in its training form: per-head K and V are materialized from the compressed latent
 // (the "naive" form), causal over each sequence of the batch. Forward keeps every intermediate for backward.
 #pragma once
+#include "core/uninit_vector.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,19 +31,19 @@ struct RowShape {
 };
 
 struct MlaActs {
-  std::vector<float> qa, qa_rstd, qan;   // [N, qr], [N], [N, qr]  (q_lora only)
-  std::vector<float> q;                  // [N, H, dqk]  after rope
-  std::vector<float> kva;                // [N, r + dr]  kpe part after rope
-  std::vector<float> c_rstd, cn;         // [N], [N, r]
-  std::vector<float> kv;                 // [N, H, dn + dv]
-  std::vector<float> k, v;               // [N, H, dqk], [N, H, dv]
-  std::vector<float> p;                  // [B, H, T, T]
-  std::vector<float> o;                  // [N, H*dv]
+  uninit_vector<float> qa, qa_rstd, qan;   // [N, qr], [N], [N, qr]  (q_lora only)
+  uninit_vector<float> q;                  // [N, H, dqk]  after rope
+  uninit_vector<float> kva;                // [N, r + dr]  kpe part after rope
+  uninit_vector<float> c_rstd, cn;         // [N], [N, r]
+  uninit_vector<float> kv;                 // [N, H, dn + dv]
+  uninit_vector<float> k, v;               // [N, H, dqk], [N, H, dv]
+  uninit_vector<float> p;                  // [B, H, T, T]
+  uninit_vector<float> o;                  // [N, H*dv]
 };
 
 // Rope tables for positions 0..T-1: cos/sin [T, dr/2].
 struct RopeTables {
-  std::vector<float> cos, sin;
+  uninit_vector<float> cos, sin;
   std::vector<int32_t> pos;  // [B*T] position of each row
   void build(const DeepSeekConfig& c, const RowShape& s);
 };

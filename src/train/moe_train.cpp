@@ -1,3 +1,4 @@
+#include "core/uninit_vector.h"
 #include "train/moe_train.h"
 
 #include <algorithm>
@@ -92,7 +93,7 @@ void moe_fwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
     }
   }
   if (w.has_shared) {
-    std::vector<float> z(static_cast<size_t>(N * D));
+    uninit_vector<float> z(static_cast<size_t>(N * D));
     mlp_fwd(w.shared, x, N, z.data(), a.sa, p);
     for (int64_t i = 0; i < N * D; i++) out[i] += z[size_t(i)];
   }
@@ -105,8 +106,8 @@ void moe_bwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
   if (w.has_shared) mlp_bwd(w.shared, x, dout, N, a.sa, dx, true, p);
 
   // routed experts, and d(loss)/d(weight of each assignment)
-  std::vector<float> dwt(static_cast<size_t>(N * K), 0.0f);
-  std::vector<float> dy, dxe;
+  uninit_vector<float> dwt(static_cast<size_t>(N * K), 0.0f);
+  uninit_vector<float> dy, dxe;
   for (int64_t e = 0; e < E; e++) {
     const auto& rs = a.rows[size_t(e)];
     const int64_t n = int64_t(rs.size());
@@ -133,7 +134,7 @@ void moe_bwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
   }
 
   // gradient w.r.t. the scores ds[N, E], then the gate logits
-  std::vector<float> dlogit(static_cast<size_t>(N * E));
+  uninit_vector<float> dlogit(static_cast<size_t>(N * E));
   parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
     std::vector<double> ds(static_cast<size_t>(E));
     for (int64_t t = lo; t < hi; t++) {

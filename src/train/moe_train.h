@@ -2,6 +2,7 @@
 // experts), routed and shared SwiGLU experts, and the complementary sequence-wise balance loss. Gradients flow
 // through the chosen experts' weights and the balance loss into the gate; the selection itself is discrete.
 #pragma once
+#include "core/uninit_vector.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,15 +24,15 @@ struct MoeP {
 MoeP make_moe(ParamStore& ps, const std::string& prefix, const DeepSeekConfig& c);
 
 struct MoeActs {
-  std::vector<float> scores;                 // [N, E] sigmoid/softmax of the gate logits
+  uninit_vector<float> scores;                 // [N, E] sigmoid/softmax of the gate logits
   std::vector<int32_t> idx;                  // [N, K] chosen experts
-  std::vector<float> wt;                     // [N, K] their weights (renormalized, route-scaled)
+  uninit_vector<float> wt;                     // [N, K] their weights (renormalized, route-scaled)
   std::vector<std::vector<int64_t>> rows;    // per expert: the (token*K + slot) assignments, in token order
-  std::vector<std::vector<float>> xe, ye;    // per expert: gathered inputs [n_e, D], outputs [n_e, D]
+  std::vector<uninit_vector<float>> xe, ye;    // per expert: gathered inputs [n_e, D], outputs [n_e, D]
   std::vector<MlpActs> ea;                   // per expert
   MlpActs sa;                                // shared experts
   double balance = 0;                        // sum over sequences of sum_i f_i P_i (before alpha and the mean)
-  std::vector<float> f;                      // [B, E] f_i per sequence (needed by the balance gradient)
+  uninit_vector<float> f;                      // [B, E] f_i per sequence (needed by the balance gradient)
 };
 
 // out[N, D] = MoE(x[N, D]); `load` [E] counts assignments (added to).

@@ -1,3 +1,4 @@
+#include "core/uninit_vector.h"
 #include "kernels/cpu/train_gemm.h"
 
 #include <cstring>
@@ -34,7 +35,7 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
   WeightRef w;
   w.rows = N;
   w.cols = K;
-  std::vector<uint16_t> wb;
+  uninit_vector<uint16_t> wb;
   if (p == GemmPrecision::BF16) {
     wb.resize(size_t(N * K));
     parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
@@ -51,7 +52,7 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
     matmul(C, A, M, w, prec);
     return;
   }
-  std::vector<float> tmp(static_cast<size_t>(M * N));
+  uninit_vector<float> tmp(static_cast<size_t>(M * N));
   matmul(tmp.data(), A, M, w, prec);
   parallel_ranges(M * N, [&](int64_t lo, int64_t hi, int) {
     for (int64_t i = lo; i < hi; i++) C[i] += tmp[size_t(i)];
@@ -69,7 +70,7 @@ void gemm_nt<float>(float* C, const float* A, const float* B, int64_t M, int64_t
 template <>
 void gemm_nn<float>(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate,
                     GemmPrecision p) {
-  std::vector<float> bt(static_cast<size_t>(N * K));  // [N, K]
+  uninit_vector<float> bt(static_cast<size_t>(N * K));  // [N, K]
   transpose(bt.data(), B, K, N);
   matmul_f32(C, A, bt.data(), M, N, K, accumulate, p);
 }
@@ -77,7 +78,7 @@ void gemm_nn<float>(float* C, const float* A, const float* B, int64_t M, int64_t
 template <>
 void gemm_tn<float>(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate,
                     GemmPrecision p) {
-  std::vector<float> at(static_cast<size_t>(M * K)), bt(static_cast<size_t>(N * K));  // [M, K], [N, K]
+  uninit_vector<float> at(static_cast<size_t>(M * K)), bt(static_cast<size_t>(N * K));  // [M, K], [N, K]
   transpose(at.data(), A, K, M);
   transpose(bt.data(), B, K, N);
   matmul_f32(C, at.data(), bt.data(), M, N, K, accumulate, p);
