@@ -1,0 +1,155 @@
+// The training model against the float64 PyTorch autograd reference (tests/fixtures/train-*, written by
+// tools/reference/make_train_fixtures.py from the definitions in tools/reference/README.md): step-0 losses (main,
+// MTP, balance), expert loads, every parameter's gradient of the total and of the main loss alone, and a ten-step
+// AdamW run (clipping, cosine schedule, expert-bias update) through the losses, gradient norms and final weights.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "formats/checkpoint.h"
+#include "formats/safetensors.h"
+#include "model/config.h"
+#include "train/adamw.h"
+#include "train/deepseek_train.h"
+#include "train/lr_schedule.h"
+
+using namespace seek;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Fixture {
+  fs::path dir;
+  json ex;
+  std::vector<int32_t> tokens;
+  int64_t B = 0, T = 0;
+  explicit Fixture(const std::string& name) : dir(fs::path(SEEK_SOURCE_DIR) / "tests/fixtures" / name) {
+    ex = json::parse(std::ifstream(dir / "expected.json"));
+    for (const auto& row : ex["tokens"])
+      for (const auto& t : row) tokens.push_back(t.get<int32_t>());
+    B = ex["batch"].get<int64_t>();
+    T = ex["seq_len"].get<int64_t>();
+  }
+  train::LossOptions options() const {
+    train::LossOptions o;
+    o.mtp_lambda = ex["lambda"].get<double>();
+    o.balance_alpha = ex["alpha"].get<double>();
+    return o;
+  }
+};
+
+double rel(double a, double b) { return std::fabs(a - b) / std::max(1e-12, std::fabs(b)); }
+
+// Every trainable gradient against `file`: max |ours - ref| <= tol * max |ref| per tensor.
+void expect_grads(train::TrainModel& m, const SafetensorsFile& ref, double tol) {
+  int checked = 0;
+  for (const auto& p : m.params().all()) {
+    if (!p.trainable) continue;
+    ASSERT_TRUE(ref.has(p.name)) << p.name;
+    const Tensor g = ref.tensor(p.name).to_f32();
+    ASSERT_EQ(g.shape, p.shape) << p.name;
+    double mx = 0, err = 0;
+    for (int64_t i = 0; i < p.numel(); i++) {
+      mx = std::max(mx, double(std::fabs(g.f32()[i])));
+      err = std::max(err, double(std::fabs(g.f32()[i] - p.grad[size_t(i)])));
+    }
+    EXPECT_LE(err, tol * std::max(mx, 1e-6)) << p.name << " max |ref| " << mx;
+    checked++;
+  }
+  EXPECT_GT(checked, 10);
+}
+
+class TrainReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainReference, LossesLoadsAndGradients) {
+  const Fixture f(GetParam());
+  const DeepSeekConfig c = load_deepseek_config(f.dir.string());
+  train::TrainModel m(c);
+  m.load(f.dir.string());
+  const train::Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
+  EXPECT_LT(rel(L.total, f.ex["loss_total"].get<double>()), 1e-5);
+  EXPECT_LT(rel(L.main, f.ex["loss_main"].get<double>()), 1e-5);
+  EXPECT_LT(rel(L.balance, f.ex["loss_balance"].get<double>()), 1e-5);
+  const auto mtp = f.ex["loss_mtp"].get<std::vector<double>>();
+  ASSERT_EQ(L.mtp.size(), mtp.size());
+  for (size_t k = 0; k < mtp.size(); k++) EXPECT_LT(rel(L.mtp[k], mtp[k]), 1e-5) << "mtp " << k + 1;
+
+  // the experts chosen: the loads of every MoE pass (main layers, then MTP blocks: increasing layer id)
+  const auto layers = f.ex["moe_layers"].get<std::vector<int>>();
+  ASSERT_EQ(m.expert_load().size(), layers.size());
+  for (size_t i = 0; i < layers.size(); i++)
+    EXPECT_EQ(m.expert_load()[i], f.ex["expert_load_step0"][std::to_string(layers[i])].get<std::vector<int64_t>>())
+        << "layer " << layers[i];
+
+  expect_grads(m, SafetensorsFile::open((f.dir / "grads.safetensors").string()), 1e-4);
+}
+
+// The main loss alone (what `seek loss-grad` computes).
+TEST_P(TrainReference, MainLossGradients) {
+  const Fixture f(GetParam());
+  train::TrainModel m(load_deepseek_config(f.dir.string()));
+  m.load(f.dir.string());
+  train::LossOptions o;
+  o.mtp_depth = 0;
+  o.balance_alpha = 0;
+  const train::Losses L = m.step(f.tokens.data(), f.B, f.T, o);
+  EXPECT_LT(rel(L.main, f.ex["loss_main"].get<double>()), 1e-5);
+  expect_grads(m, SafetensorsFile::open((f.dir / "grads_main.safetensors").string()), 1e-4);
+}
+
+// Ten steps on the same batch: forward + backward, clip, AdamW at the scheduled lr, then the bias update.
+TEST_P(TrainReference, TenAdamWSteps) {
+  const Fixture f(GetParam());
+  train::TrainModel m(load_deepseek_config(f.dir.string()));
+  m.load(f.dir.string());
+  const json& hp = f.ex["hyperparameters"];
+  AdamWConfig ac;
+  ac.beta1 = hp["betas"][0].get<double>();
+  ac.beta2 = hp["betas"][1].get<double>();
+  ac.eps = hp["eps"].get<double>();
+  ac.weight_decay = hp["weight_decay"].get<double>();
+  std::vector<Param> ops;
+  for (auto& p : m.params().all())
+    if (p.trainable)
+      ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
+  AdamW opt(ac, ops);
+  const LrSchedule sched = parse_lr_schedule(hp["lr_schedule"], "fixture lr_schedule");
+  const double gamma = f.ex["gamma"].get<double>();
+  const int64_t steps = hp["steps"].get<int64_t>();
+  for (int64_t s = 0; s < steps; s++) {
+    m.params().zero_grad();
+    m.reset_load();
+    const train::Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
+    const json& want = f.ex["losses_per_step"][size_t(s)];
+    EXPECT_LT(rel(L.total, want["total"].get<double>()), 2e-5) << "step " << s;
+    EXPECT_LT(rel(L.main, want["main"].get<double>()), 2e-5) << "step " << s;
+    const double norm = clip_grad_norm(ops, hp["max_grad_norm"].get<double>());
+    EXPECT_LT(rel(norm, f.ex["grad_norm_per_step"][size_t(s)].get<double>()), 1e-4) << "step " << s;
+    EXPECT_NEAR(sched.lr(s), f.ex["lr_per_step"][size_t(s)].get<double>(), 1e-12);
+    opt.step(sched.lr(s));
+    m.update_selection_bias(gamma);
+  }
+  const SafetensorsFile after = SafetensorsFile::open((f.dir / "params_after.safetensors").string());
+  for (const auto& p : m.params().all()) {
+    const Tensor w = after.tensor(p.name).to_f32();
+    double err = 0;
+    for (int64_t i = 0; i < p.numel(); i++) err = std::max(err, double(std::fabs(w.f32()[i] - p.value[size_t(i)])));
+    EXPECT_LE(err, 5e-5) << p.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, TrainReference, ::testing::Values("train-v3", "train-v2", "train-mtp2"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+}  // namespace
