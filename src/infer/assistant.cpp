@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "formats/checkpoint.h"
 #include "infer/reasoning.h"
 
 namespace seek {
@@ -56,7 +57,8 @@ void read_generation_config(const std::string& dir, Assistant& a, bool& have_sam
 Assistant::Assistant(std::string d, std::unique_ptr<LanguageModel> m, Tokenizer t, ChatTemplate c)
     : dir(std::move(d)), model(std::move(m)), tokenizer(std::move(t)), chat(std::move(c)) {}
 
-Assistant Assistant::load(const std::string& dir, std::optional<BuiltinChat> fallback) {
+Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> fallback) {
+  const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
   auto model = load_model(dir);
   if (!fs::exists(fs::path(dir) / "tokenizer.json"))
     throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
