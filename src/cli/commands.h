@@ -13,6 +13,8 @@ void register_bench(CLI::App& app);
 void register_template(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_detokenize(CLI::App& app);
+void register_tokenizer_train(CLI::App& app);
+void register_data(CLI::App& app);
 void register_chat(CLI::App& app);
 
 }  // namespace seek::cli

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   seek::cli::register_template(app);
   seek::cli::register_tokenize(app);
   seek::cli::register_detokenize(app);
+  seek::cli::register_tokenizer_train(app);
+  seek::cli::register_data(app);
   seek::cli::register_chat(app);
   try {
     app.parse(argc, argv);
