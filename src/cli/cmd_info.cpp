@@ -160,7 +160,8 @@ void run_dense_info(const std::string& dir, bool as_json) {
   std::printf("\n");
 }
 
-void run_info(const std::string& dir, bool as_json) {
+void run_info(const std::string& model_dir, bool as_json) {
+  const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   nlohmann::json j;
   try {

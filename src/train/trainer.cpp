@@ -3,6 +3,8 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -185,7 +187,7 @@ json run_training(TrainConfig cfg, bool resume) {
   set_num_threads(cfg.threads);
   // Every step allocates and frees the same activation buffers. Keep freed memory in the heap instead of returning
   // it to the OS (and mapping it again, page fault by page fault, on the next step).
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   const TokenDataset data(cfg.data);
 
@@ -289,6 +291,9 @@ json run_training(TrainConfig cfg, bool resume) {
       for (auto& p : model.params().all())
         tensors.emplace_back(p.name, Tensor::view_of(DType::F32, p.shape, p.value.data(), nullptr));
       save_safetensors(dir + "/model.safetensors", tensors);
+      // Fault injection for the crash tests: die half-way through writing this checkpoint.
+      if (const char* crash = std::getenv("SEEK_TEST_KILL_IN_CHECKPOINT"); crash && std::atoll(crash) == step)
+        std::raise(SIGKILL);
       const std::string cj = model_json.dump(2) + "\n";
       write_file_durable(dir + "/config.json", cj.data(), cj.size());
       for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) {
@@ -412,6 +417,9 @@ json run_training(TrainConfig cfg, bool resume) {
                   (long long)step, acc.total, last_val, lr, double(tokens) / dt, last_load);
     bar.set_note(note);
     bar.update(step - first);
+    // Fault injection for the crash tests: die right after this step (its metrics line written, not checkpointed).
+    if (const char* crash = std::getenv("SEEK_TEST_KILL_AFTER_STEP"); crash && std::atoll(crash) == step)
+      std::raise(SIGKILL);
     if (step % cfg.checkpoint_every == 0 || step == cfg.max_steps) save();
   }
   bar.done();

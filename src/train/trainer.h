@@ -21,7 +21,10 @@ struct TrainConfig {
   AdamWConfig optimizer;
   nlohmann::json lr_schedule;      // parse_lr_schedule; default: cosine, peak 3e-3, warmup 5% of max_steps
   double grad_clip = 1.0;
-  double mtp_lambda = 0.3, balance_alpha = 1e-4, bias_update_speed = 1e-3;
+  double mtp_lambda = 0.3, balance_alpha = 1e-4;
+  // Expert-bias update speed gamma. V3 used 1e-3 over ~15K steps of 15M-token batches; runs of a few hundred
+  // small steps need the bias to move faster to balance within the run.
+  double bias_update_speed = 1e-2;
   double init_std = 0.02;
   uint64_t seed = 1;
   std::string precision = "f32";   // GEMM operands: f32 or bf16
