@@ -39,7 +39,7 @@ void set_pool_threads(int n) {
 }
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < std::max(1, threads); i++) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < std::max(1, threads); i++) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -55,7 +55,23 @@ ThreadPool& ThreadPool::instance() {
   return *slot;
 }
 
-void ThreadPool::worker_loop(int index) {
+void ThreadPool::work_on_current_job() {
+  for (;;) {
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    const int r = int(uint32_t(c)), ranges = ranges_.load(std::memory_order_relaxed);
+    if (r >= ranges) return;  // all claimed (or a newer job replaced ranges_: then the exchange below fails)
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
+    // Range r of the current job is ours; the job cannot end (and fn_, ctx_, n_ cannot change) before we report it.
+    const int64_t n = n_.load(std::memory_order_relaxed);
+    const bool nested = t_in_job;
+    t_in_job = true;
+    fn_(ctx_, n * r / ranges, n * (r + 1) / ranges, r);
+    t_in_job = nested;
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == ranges) done_.notify_one();
+  }
+}
+
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
@@ -69,20 +85,14 @@ void ThreadPool::worker_loop(int index) {
     }
     seen = g;
     if (stop_.load()) return;
-    if (index < active_) {
-      int64_t lo = n_ * index / active_, hi = n_ * (index + 1) / active_;
-      t_in_job = true;
-      if (lo < hi) fn_(ctx_, lo, hi, index);
-      t_in_job = false;
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
-    }
+    work_on_current_job();
   }
 }
 
 void ThreadPool::run(int64_t n, void (*fn)(void*, int64_t, int64_t, int), void* ctx) {
   if (n <= 0) return;
-  int active = int(std::min<int64_t>(size(), n));
-  if (active == 1 || t_in_job) {
+  const int ranges = int(std::min<int64_t>(size(), n));
+  if (ranges == 1 || t_in_job) {
     fn(ctx, 0, n, 0);
     return;
   }
@@ -91,22 +101,22 @@ void ThreadPool::run(int64_t n, void (*fn)(void*, int64_t, int64_t, int), void* 
   std::lock_guard<std::mutex> lock(job_mutex);
   fn_ = fn;
   ctx_ = ctx;
-  n_ = n;
-  active_ = active;
-  pending_.store(active - 1, std::memory_order_relaxed);
+  n_.store(n, std::memory_order_relaxed);
+  ranges_.store(ranges, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  job_++;
+  claim_.store(uint64_t(job_) << 32, std::memory_order_release);  // publishes the fields above
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
-  t_in_job = true;
-  fn(ctx, 0, n / active, 0);
-  t_in_job = false;
-  int p = pending_.load(std::memory_order_acquire);
-  for (int s = 0; p != 0 && s < kSpins; s++) {
+  work_on_current_job();
+  int d = done_.load(std::memory_order_acquire);
+  for (int s = 0; d != ranges && s < kSpins; s++) {
     _mm_pause();
-    p = pending_.load(std::memory_order_acquire);
+    d = done_.load(std::memory_order_acquire);
   }
-  while (p != 0) {
-    pending_.wait(p, std::memory_order_acquire);
-    p = pending_.load(std::memory_order_acquire);
+  while (d != ranges) {
+    done_.wait(d, std::memory_order_acquire);
+    d = done_.load(std::memory_order_acquire);
   }
 }
 
