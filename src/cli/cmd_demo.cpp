@@ -1,64 +1,114 @@
-// seek demo: the built-in default job. Until training lands it makes a small random-weight DeepSeek-V3-shaped
-// model, describes it, runs it forward over a prompt and generates from it — the whole inference path, end to end,
-// with no download. (Random weights produce random tokens; what it shows is the machinery and its speed.)
+// seek demo: the built-in default job. Trains a small DeepSeek-V3-architecture model (MLA + MoE + MTP) from
+// scratch on the corpus that ships with the repository (tinyshakespeare), then writes a continuation with it —
+// tokenizer training, data preparation, pretraining and generation end to end, with no download. Every stage is
+// kept in --dir, so a second run resumes or reuses what is there.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
-#include "infer/sampler.h"
-#include "model/deepseek.h"
-#include "model/synthetic.h"
+#include "infer/assistant.h"
+#include "infer/session.h"
+#include "train/bpe_trainer.h"
+#include "train/checkpoint_dir.h"
+#include "train/token_shards.h"
+#include "train/trainer.h"
 
 namespace seek::cli {
 
 namespace {
-void run_demo(const std::string& dir) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(fs::path(dir) / "config.json")) {
-    std::printf("demo: writing a 20M-parameter random DeepSeek-V3-shaped model to %s\n", dir.c_str());
-    write_synthetic_checkpoint(dir, synthetic_config(20'000'000, 4096), SyntheticOptions{});
+namespace fs = std::filesystem;
+
+struct DemoArgs {
+  std::string dir = ".cache/demo", corpus, prompt = "ROMEO:\n";
+  int64_t steps = 150, tokens = 120;
+  int threads = 0;
+};
+
+// The repository's corpus: data/tinyshakespeare.txt from the working directory, or from the source tree this
+// program was built from.
+std::string default_corpus() {
+  for (const fs::path& p : {fs::path("data/tinyshakespeare.txt"), fs::path(SEEK_SOURCE_DIR) / "data/tinyshakespeare.txt"})
+    if (fs::exists(p)) return p.string();
+  throw Error("demo: data/tinyshakespeare.txt not found (run from the repository root, or pass --corpus FILE)");
+}
+
+void run_demo(const DemoArgs& a) {
+  const std::string corpus = a.corpus.empty() ? default_corpus() : a.corpus;
+  check(fs::exists(corpus), "demo: corpus '" + corpus + "' does not exist");
+  const std::string tok_dir = a.dir + "/tokenizer", data_dir = a.dir + "/data", run_dir = a.dir + "/run";
+  fs::create_directories(a.dir);
+  if (!fs::exists(tok_dir + "/tokenizer.json")) {
+    std::fprintf(stderr, "demo: 1/4 training a 2048-token byte-level BPE vocabulary on %s\n", corpus.c_str());
+    BpeTrainOptions o;
+    o.vocab_size = 2048;
+    BpeTrainer trainer(o);
+    std::ifstream in(corpus, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    trainer.add_text(text);
+    write_bpe_tokenizer(trainer.train(), tok_dir);
   }
-  auto model = DeepSeekModel::load(dir);
-  const DeepSeekConfig& c = model->config();
-  ParamCounts pc = DeepSeekModel::count_params(c);
-  std::printf("demo: %s — %lld layers, %lld routed experts (top %lld) + %lld shared, MLA kv_lora_rank %lld; "
-              "%.1fM parameters, %.1fM active per token\n",
-              c.model_type.c_str(), (long long)c.num_hidden_layers, (long long)c.n_routed_experts,
-              (long long)c.num_experts_per_tok, (long long)c.n_shared_experts, (long long)c.kv_lora_rank,
-              double(pc.total) / 1e6, double(pc.active) / 1e6);
-  std::vector<int32_t> prompt = {0, 17, 200, 42, 7, 99, 1234, 5};
-  KVCache cache = model->new_cache(AttnForm::Absorb);
-  ForwardOptions opt;
-  opt.all_logits = false;
-  std::vector<float> logits(static_cast<size_t>(c.vocab_size));
-  double t0 = now_seconds();
-  model->forward(prompt.data(), int64_t(prompt.size()), cache, opt, logits.data());
-  SamplingParams sp;
-  sp.temperature = 0;
-  Sampler sampler(sp);
-  std::vector<int32_t> out;
-  double t1 = now_seconds();
-  for (int i = 0; i < 32; i++) {
-    out.push_back(sampler.sample(logits.data(), c.vocab_size, prompt, out));
-    model->forward(&out.back(), 1, cache, opt, logits.data());
+  if (!fs::exists(data_dir + "/index.json")) {
+    std::fprintf(stderr, "demo: 2/4 tokenizing the corpus into train/val shards\n");
+    TokenShardsOptions o;
+    o.inputs = {corpus};
+    o.out_dir = data_dir;
+    write_token_shards(tok_dir, o);
   }
-  double t2 = now_seconds();
-  std::printf("demo: prompt ids");
-  for (int32_t t : prompt) std::printf(" %d", t);
-  std::printf("\ndemo: greedy continuation");
-  for (int32_t t : out) std::printf(" %d", t);
-  std::printf("\ndemo: prefill %.0f tok/s, decode %.1f tok/s (absorbed MLA over the latent KV cache)\n",
-              double(prompt.size()) / (t1 - t0), double(out.size()) / (t2 - t1));
+  train::TrainConfig c;
+  c.preset = "tiny";
+  c.data = data_dir;
+  c.out = run_dir;
+  c.max_steps = a.steps;
+  c.seq_len = 128;
+  c.batch_size = 16;
+  c.precision = "bf16";
+  c.eval_every = 50;
+  c.sample_every = 50;
+  c.checkpoint_every = 50;
+  c.threads = a.threads;
+  const auto latest = latest_checkpoint(run_dir);
+  const bool done = latest && fs::path(*latest).filename() == "step-" + std::to_string(a.steps);
+  if (!done) {
+    std::fprintf(stderr, "demo: 3/4 pretraining the 'tiny' preset (MLA + 8-expert MoE + MTP, ~4M parameters) for %lld steps%s\n",
+                 (long long)a.steps, latest ? ", resuming" : "");
+    const nlohmann::json s = train::run_training(c, latest.has_value());
+    std::fprintf(stderr, "demo: val loss %.3f (a unigram model: %.3f), %.0f tokens/s, %.1f%% of this machine's matmul peak; "
+                 "chart: %s/report.html\n",
+                 s.value("final_val_loss", 0.0), s.value("unigram_val_loss", 0.0),
+                 s.value("tokens_seen", 0) / std::max(1e-9, s.value("train_seconds", 1.0)),
+                 100 * s.value("utilization", 0.0), run_dir.c_str());
+  }
+  std::fprintf(stderr, "demo: 4/4 generating from the trained model\n\n");
+  Assistant as = Assistant::load(run_dir);
+  GenerationRequest req;
+  req.prompt = as.encode_raw(a.prompt);
+  req.max_tokens = a.tokens;
+  req.sampling.temperature = 0.8;
+  req.sampling.seed = 1;
+  std::fputs(a.prompt.c_str(), stdout);
+  Session session(*as.model, &as.tokenizer);
+  const GenerationResult r = session.generate(req, [](const std::string& piece) {
+    std::fputs(piece.c_str(), stdout);
+    std::fflush(stdout);
+  });
+  std::printf("\n\ndemo: %zu tokens at %.0f tok/s. Talk to it: ./build/seek chat --model %s\n", r.tokens.size(),
+              double(r.tokens.size()) / std::max(1e-9, r.decode_seconds), run_dir.c_str());
 }
 }  // namespace
 
 void register_demo(CLI::App& app) {
-  auto dir = std::make_shared<std::string>(".cache/demo-model");
-  auto* cmd = app.add_subcommand("demo", "make a small random DeepSeek-V3-shaped model and run it end to end");
-  cmd->add_option("--dir", *dir, "where to keep the demo model")->capture_default_str();
-  cmd->callback([dir] { run_demo(*dir); });
+  auto a = std::make_shared<DemoArgs>();
+  auto* cmd = app.add_subcommand("demo", "train a small DeepSeek-V3-style model on the built-in corpus, then generate with it");
+  cmd->add_option("--dir", a->dir, "where to keep the tokenizer, data and training run")->capture_default_str();
+  cmd->add_option("--corpus", a->corpus, "train on this text file instead of data/tinyshakespeare.txt");
+  cmd->add_option("--steps", a->steps, "training steps (2048 tokens each)")->capture_default_str();
+  cmd->add_option("--prompt", a->prompt, "text to continue")->capture_default_str();
+  cmd->add_option("--tokens", a->tokens, "tokens to generate")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  cmd->callback([a] { run_demo(*a); });
 }
 
 }  // namespace seek::cli
