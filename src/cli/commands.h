@@ -16,5 +16,6 @@ void register_detokenize(CLI::App& app);
 void register_tokenizer_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_cost(CLI::App& app);
 
 }  // namespace seek::cli
