@@ -16,6 +16,8 @@ void register_detokenize(CLI::App& app);
 void register_tokenizer_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_loss_grad(CLI::App& app);
+void register_train(CLI::App& app);
 void register_cost(CLI::App& app);
 
 }  // namespace seek::cli

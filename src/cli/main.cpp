@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   seek::cli::register_tokenizer_train(app);
   seek::cli::register_data(app);
   seek::cli::register_chat(app);
+  seek::cli::register_loss_grad(app);
+  seek::cli::register_train(app);
   seek::cli::register_cost(app);
   try {
     app.parse(argc, argv);
