@@ -1,10 +1,14 @@
-#include "core/uninit_vector.h"
 #include "kernels/cpu/train_gemm.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/uninit_vector.h"
 #include "core/parallel.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/weight.h"
@@ -13,19 +17,56 @@ namespace seek::cpu {
 
 namespace {
 
-// out[cols, rows] = in[rows, cols]^T, in blocks so both sides stay in cache.
+#if defined(__AVX2__)
+// out (8 rows at stride ldo) = in (8 rows of 8 at stride ldi)^T: the usual unpack / shuffle / lane-permute sequence.
+inline void transpose8x8(float* out, int64_t ldo, const float* in, int64_t ldi) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));      // a0 b0 c0 d0 | a4 b4 c4 d4
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));  // a1 b1 c1 d1 | a5 ...
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_ps(out + i * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(out + (i + 4) * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
+// out[cols, rows] = in[rows, cols]^T, in 32 x 32 blocks so both sides stay in cache (8 x 8 vector tiles inside).
 template <class T>
 void transpose(T* out, const T* in, int64_t rows, int64_t cols) {
   constexpr int64_t B = 32;
   parallel_ranges(
-      (cols + B - 1) / B,
+      (rows + B - 1) / B,
       [&](int64_t lo, int64_t hi, int) {
-        for (int64_t cb = lo; cb < hi; cb++)
-          for (int64_t r0 = 0; r0 < rows; r0 += B)
-            for (int64_t c = cb * B; c < std::min(cols, cb * B + B); c++)
-              for (int64_t r = r0; r < std::min(rows, r0 + B); r++) out[c * rows + r] = in[r * cols + c];
+        for (int64_t rb = lo; rb < hi; rb++) {
+          const int64_t r0 = rb * B, r1 = std::min(rows, r0 + B);
+          for (int64_t c0 = 0; c0 < cols; c0 += B) {
+            const int64_t c1 = std::min(cols, c0 + B);
+            int64_t r = r0;
+#if defined(__AVX2__)
+            if constexpr (std::is_same_v<T, float>) {
+              for (; r + 8 <= r1; r += 8) {
+                int64_t c = c0;
+                for (; c + 8 <= c1; c += 8) transpose8x8(out + c * rows + r, rows, in + r * cols + c, cols);
+                for (; c < c1; c++)
+                  for (int64_t i = 0; i < 8; i++) out[c * rows + r + i] = in[(r + i) * cols + c];
+              }
+            }
+#endif
+            for (; r < r1; r++)
+              for (int64_t c = c0; c < c1; c++) out[c * rows + r] = in[r * cols + c];
+          }
+        }
       },
-      4);
+      2);
 }
 
 // C[M, N] (+)= A[M, K] · W[N, K]^T through seek's matmul (W f32, or converted to bf16 for BF16).

@@ -195,11 +195,14 @@ double cross_entropy_train(T* dlogits, const T* logits, const int32_t* targets, 
       }
       T mx = lr[0];
       for (int64_t i = 1; i < V; i++) mx = std::max(mx, lr[i]);
+      const T l_tgt = lr[tgt];
+      // one exp per logit, kept in dr (which may be lr itself: each element is read before it is written)
       double sum = 0;
-      for (int64_t i = 0; i < V; i++) sum += std::exp(double(lr[i] - mx));
+      for (int64_t i = 0; i < V; i++) sum += double(dr[i] = std::exp(lr[i] - mx));
       const double lse = double(mx) + std::log(sum);
-      part[size_t(tid)] += lse - double(lr[tgt]);
-      for (int64_t i = 0; i < V; i++) dr[i] = T(grad_scale * std::exp(double(lr[i]) - lse));
+      part[size_t(tid)] += lse - double(l_tgt);
+      const T scale = T(grad_scale / sum);
+      for (int64_t i = 0; i < V; i++) dr[i] *= scale;
       dr[tgt] -= T(grad_scale);
     }
   }, 4);
