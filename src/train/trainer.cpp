@@ -388,6 +388,16 @@ json run_training(TrainConfig cfg, bool resume) {
     const double lr = schedule.lr(step);
     opt.step(lr);
     last_load = model.load_max_over_mean();
+    json load_per_layer = json::object();  // max/mean per MoE layer ("layer 1", ..., "mtp 1")
+    {
+      const auto names = model.moe_layer_names();
+      for (size_t i = 0; i < names.size(); i++) {
+        const auto& l = model.expert_load()[i];
+        int64_t sum = 0, mx = 0;
+        for (int64_t v : l) sum += v, mx = std::max(mx, v);
+        load_per_layer[names[i]] = sum > 0 ? double(mx) * double(l.size()) / double(sum) : 0.0;
+      }
+    }
     model.update_selection_bias(cfg.bias_update_speed);
     step++;
     const int64_t tokens = B * cfg.seq_len * cfg.grad_accum;
@@ -403,6 +413,7 @@ json run_training(TrainConfig cfg, bool resume) {
                 {"tokens_per_s", double(tokens) / dt},
                 {"mfu", peak > 0 ? fpt.training * double(tokens) / dt / peak : 0.0},
                 {"expert_load_max_over_mean", last_load},
+                {"expert_load_per_layer", load_per_layer},
                 {"tokens_seen", tokens_seen}};
     if (depth > 0 && cfg.mtp_lambda > 0) rec["mtp_loss"] = mtp_sum;
     if (cfg.balance_alpha > 0) rec["balance_loss"] = acc.balance;
