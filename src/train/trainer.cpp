@@ -423,6 +423,9 @@ json run_training(TrainConfig cfg, bool resume) {
       rec["sample"] = last_sample.value("text", std::string());
     }
     if (step % cfg.log_every == 0 || rec.contains("val_loss")) metrics.write(rec);
+    // The report follows the run: redrawn at every evaluation (and at every checkpoint, below).
+    if (rec.contains("val_loss") && step % cfg.checkpoint_every != 0 && step != cfg.max_steps)
+      write_report_html(cfg.out, summary());
     char note[160];
     std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  lr %.2e  %.0f tok/s  load %.2f",
                   (long long)step, acc.total, last_val, lr, double(tokens) / dt, last_load);
