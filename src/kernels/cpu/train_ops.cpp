@@ -6,7 +6,16 @@
 
 #include "core/parallel.h"
 
+// expf has vector versions in glibc's libmvec; declaring them lets the compiler vectorize the exp loops below
+// (it needs -fno-math-errno, set for this file in CMakeLists.txt: we never read errno).
+extern "C" __attribute__((simd("notinbranch"))) float expf(float) noexcept;
+
 namespace seek::cpu {
+
+namespace {
+inline float exp_of(float x) { return expf(x); }
+inline double exp_of(double x) { return std::exp(x); }
+}  // namespace
 
 template <class T>
 void rmsnorm_train_forward(T* y, T* rstd, const T* x, const T* w, int64_t rows, int64_t dim, double eps) {
@@ -53,7 +62,7 @@ void rmsnorm_train_backward(T* dx, T* dw, const T* dy, const T* x, const T* w, c
 
 template <class T>
 static inline T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return T(1) / (T(1) + exp_of(-x));
 }
 
 template <class T>
@@ -118,8 +127,9 @@ void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int
         }
         T mx = -INFINITY;
         for (int64_t j = 0; j <= i; j++) mx = std::max(mx, pr[j] *= T(scale));
+        for (int64_t j = 0; j <= i; j++) pr[j] = exp_of(pr[j] - mx);  // vectorized
         T sum = 0;
-        for (int64_t j = 0; j <= i; j++) sum += pr[j] = std::exp(pr[j] - mx);
+        for (int64_t j = 0; j <= i; j++) sum += pr[j];
         const T inv = T(1) / sum;
         for (int64_t j = 0; j <= i; j++) pr[j] *= inv;
         T* oi = o + ((b * T_ + i) * H + h) * dv;
@@ -197,8 +207,9 @@ double cross_entropy_train(T* dlogits, const T* logits, const int32_t* targets, 
       for (int64_t i = 1; i < V; i++) mx = std::max(mx, lr[i]);
       const T l_tgt = lr[tgt];
       // one exp per logit, kept in dr (which may be lr itself: each element is read before it is written)
+      for (int64_t i = 0; i < V; i++) dr[i] = exp_of(lr[i] - mx);  // vectorized
       double sum = 0;
-      for (int64_t i = 0; i < V; i++) sum += double(dr[i] = std::exp(lr[i] - mx));
+      for (int64_t i = 0; i < V; i++) sum += double(dr[i]);
       const double lse = double(mx) + std::log(sum);
       part[size_t(tid)] += lse - double(l_tgt);
       const T scale = T(grad_scale / sum);
