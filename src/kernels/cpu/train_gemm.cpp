@@ -125,38 +125,35 @@ void gemm_tn<float>(float* C, const float* A, const float* B, int64_t M, int64_t
   matmul_f32(C, at.data(), bt.data(), M, N, K, accumulate, p);
 }
 
-// double: the definition, as loops (tests only; sizes are tiny).
-template <>
-void gemm_nt<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                     GemmPrecision) {
+// double: the definition, as loops (tests only; sizes are tiny). A(m, k) = A[m * am + k * ak], B(k, n) likewise.
+namespace {
+void gemm_reference(double* C, const double* A, int64_t am, int64_t ak, const double* B, int64_t bk, int64_t bn,
+                    int64_t M, int64_t N, int64_t K, bool accumulate) {
   for (int64_t m = 0; m < M; m++)
     for (int64_t n = 0; n < N; n++) {
       double s = 0;
-      for (int64_t k = 0; k < K; k++) s += A[m * K + k] * B[n * K + k];
+      for (int64_t k = 0; k < K; k++) s += A[m * am + k * ak] * B[k * bk + n * bn];
       C[m * N + n] = (accumulate ? C[m * N + n] : 0.0) + s;
     }
+}
+}  // namespace
+
+template <>
+void gemm_nt<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
+                     GemmPrecision) {
+  gemm_reference(C, A, K, 1, B, 1, K, M, N, K, accumulate);  // B[N, K]
 }
 
 template <>
 void gemm_nn<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
                      GemmPrecision) {
-  for (int64_t m = 0; m < M; m++)
-    for (int64_t n = 0; n < N; n++) {
-      double s = 0;
-      for (int64_t k = 0; k < K; k++) s += A[m * K + k] * B[k * N + n];
-      C[m * N + n] = (accumulate ? C[m * N + n] : 0.0) + s;
-    }
+  gemm_reference(C, A, K, 1, B, N, 1, M, N, K, accumulate);  // B[K, N]
 }
 
 template <>
 void gemm_tn<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
                      GemmPrecision) {
-  for (int64_t m = 0; m < M; m++)
-    for (int64_t n = 0; n < N; n++) {
-      double s = 0;
-      for (int64_t k = 0; k < K; k++) s += A[k * M + m] * B[k * N + n];
-      C[m * N + n] = (accumulate ? C[m * N + n] : 0.0) + s;
-    }
+  gemm_reference(C, A, 1, M, B, N, 1, M, N, K, accumulate);  // A[K, M], B[K, N]
 }
 
 }  // namespace seek::cpu
