@@ -4,6 +4,7 @@
 // the config's chat template, and bad options. (tests/oracle/tokenizer_train.mjs checks the merges against the
 // reference trainer and the written file against the reference tokenizer.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -148,7 +149,7 @@ TEST(BpeTrainer, WrittenTokenizerLoadsAndRoundTrips) {
   const BpeVocab v = t.train();
   ASSERT_GT(v.merges.size(), 20u);
 
-  const std::string dir = testing::TempDir() + "bpe_trainer_written";
+  const std::string dir = testing::TempDir() + "bpe_trainer_written_" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   write_bpe_tokenizer(v, dir);
   const Tokenizer tok = Tokenizer::from_path(dir);

@@ -4,6 +4,7 @@
 // exactly, and validation windows come in stream order. Also the shuffle's uniformity (the first window of an
 // epoch over many seeds) and the dataset's errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -28,7 +29,7 @@ constexpr int64_t kVocab = 1 << 20;
 // A shard folder whose train stream is 0, 1, ..., train_tokens - 1 and val stream 500000, 500001, ...
 std::string counting_dataset(const std::string& name, int64_t train_tokens, int64_t val_tokens,
                              int64_t shard_tokens = 97) {
-  std::string d = testing::TempDir() + "data_loader_" + name;
+  std::string d = testing::TempDir() + "data_loader_" + std::to_string(::getpid()) + "_" + name;  // per process: ctest runs tests in parallel
   fs::remove_all(d);
   fs::create_directories(d);
   TokenShardsIndex x;

@@ -3,6 +3,7 @@
 // the two train/validation splits, index.json round trip and its errors. (tests/oracle/tokenizer_train.mjs checks
 // the shard contents against the reference tokenizer.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string fresh_dir(const std::string& name) {
-  std::string d = testing::TempDir() + "token_shards_" + name;
+  std::string d = testing::TempDir() + "token_shards_" + std::to_string(::getpid()) + "_" + name;  // per process: ctest runs tests in parallel
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
