@@ -115,8 +115,24 @@ double core_peak_gflops(bool bf16) {
       __m512 s = acc[0];
       for (int i = 1; i < 24; i++) s = _mm512_add_ps(s, acc[i]);
       flops[size_t(t)] += 0 * double(_mm512_reduce_add_ps(s));
+#elif defined(__AVX2__)
+      if (!bf16) {  // no bf16 dot instruction without AVX-512: the bf16 peak is reported as 0
+        __m256 acc[12];
+        for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(float(i) * 1e-3f);
+        __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(1e-4f);
+        for (int64_t it = 0; it < iters; it++) {
+#pragma GCC unroll 12
+          for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+          __asm__ volatile("" : "+x"(a));
+        }
+        __m256 s = acc[0];
+        for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, acc[i]);
+        float lanes[8];
+        _mm256_storeu_ps(lanes, s);
+        flops[size_t(t)] = double(iters) * 12 * 16 + 0 * double(lanes[0]);
+      }
 #else
-      (void)t;
+      (void)t, (void)bf16, (void)iters;
 #endif
     });
     const double dt = now_s() - t0;

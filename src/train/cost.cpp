@@ -1,5 +1,6 @@
 #include "train/cost.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -27,10 +28,13 @@ const char* kV3ConfigJson = R"({
                           "weight_block_size": [128, 128]}
 })";
 
+// printf-style formatting into a string of whatever length the text needs (the explanations below are long).
 std::string fmt(const char* f, double a, double b = 0, double c = 0) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, a, b, c);
-  return buf;
+  const int n = std::snprintf(nullptr, 0, f, a, b, c);
+  std::string s(size_t(std::max(n, 0)) + 1, '\0');
+  std::snprintf(s.data(), s.size(), f, a, b, c);
+  s.resize(size_t(std::max(n, 0)));
+  return s;
 }
 
 // Why the default utilization is what it is. Model-FLOPs utilization (MFU) = model FLOPs per second / dense peak.
