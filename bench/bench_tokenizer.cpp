@@ -20,7 +20,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
 using seek::Tokenizer;

@@ -8,8 +8,8 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "formats/chat_template.h"
-#include "formats/jinja.h"
+#include "text/chat/chat_template.h"
+#include "text/jinja/jinja.h"
 
 namespace seek::cli {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 
 namespace seek::cli {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "formats/chat_template.h"
-#include "formats/tokenizer.h"
+#include "text/chat/chat_template.h"
+#include "text/tokenizer/tokenizer.h"
 #include "infer/sampler.h"
 #include "model/language_model.h"
 

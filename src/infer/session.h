@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 #include "infer/sampler.h"
 #include "model/language_model.h"
 

@@ -12,10 +12,10 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "core/progress.h"
-#include "formats/bpe.h"
-#include "formats/chat_template.h"
-#include "formats/pretokenize.h"
-#include "formats/tokenizer_utf8.h"
+#include "text/tokenizer/bpe.h"
+#include "text/chat/chat_template.h"
+#include "text/tokenizer/pretokenize.h"
+#include "text/tokenizer/tokenizer_utf8.h"
 
 namespace seek {
 

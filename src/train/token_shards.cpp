@@ -13,8 +13,8 @@
 #include "core/mapped_file.h"
 #include "core/parallel.h"
 #include "core/progress.h"
-#include "formats/tokenizer.h"
-#include "formats/tokenizer_utf8.h"
+#include "text/tokenizer/tokenizer.h"
+#include "text/tokenizer/tokenizer_utf8.h"
 
 namespace seek {
 

@@ -15,7 +15,7 @@
 #include "core/parallel.h"
 #include "core/progress.h"
 #include "formats/safetensors_write.h"
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 #include "model/deepseek.h"
 #include "train/checkpoint_dir.h"
 #include "train/data_loader.h"

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "formats/chat_template.h"
-#include "formats/tokenizer.h"
+#include "text/chat/chat_template.h"
+#include "text/tokenizer/tokenizer.h"
 #include "train/bpe_trainer.h"
 
 using namespace seek;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "formats/chat_template.h"
+#include "text/chat/chat_template.h"
 
 using nlohmann::ordered_json;
 using seek::BuiltinChat;

@@ -17,7 +17,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "formats/gguf.h"
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 
 using namespace seek;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "formats/jinja.h"
+#include "text/jinja/jinja.h"
 
 using seek::jinja::Options;
 using seek::jinja::Template;

@@ -16,7 +16,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
-#include "formats/tokenizer.h"
+#include "text/tokenizer/tokenizer.h"
 #include "train/bpe_trainer.h"
 #include "train/token_shards.h"
 

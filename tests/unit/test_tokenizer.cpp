@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "core/error.h"
-#include "formats/pretokenize_regex.h"
-#include "formats/tokenizer.h"
-#include "formats/tokenizer_normalize.h"
+#include "text/tokenizer/pretokenize_regex.h"
+#include "text/tokenizer/tokenizer.h"
+#include "text/tokenizer/tokenizer_normalize.h"
 
 using namespace seek;
 using Ids = std::vector<int32_t>;
