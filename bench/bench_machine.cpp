@@ -202,8 +202,8 @@ void fill_random(std::vector<float>& v, uint32_t seed) {
 }
 
 void print_rate(const char* what, const Shape3& s, int threads, const Stats& st) {
-  std::printf("  %-34s M=%-5lld N=%-5lld K=%-5lld threads=%d  %8.1f GFLOP/s best  %8.1f median\n", what,
-              (long long)s.M, (long long)s.N, (long long)s.K, threads, st.best, st.median);
+  std::printf("  %-34s M=%-5lld N=%-5lld K=%-5lld threads=%d  %8.1f GFLOP/s best  %8.1f median\n", what, (long long)s.M,
+              (long long)s.N, (long long)s.K, threads, st.best, st.median);
 }
 
 #ifdef SEEK_BENCH_OPENBLAS
@@ -290,8 +290,8 @@ void bench_seek(const Shape3& s, seek::DType wdt, seek::Precision p, int threads
   }
   double flops = 2.0 * double(s.M) * double(s.N) * double(s.K);
   Stats st = measure_rate(reps, flops / 1e9, [&] { seek::cpu::matmul(y.data(), x.data(), s.M, w, p); });
-  std::string what = std::string("seek matmul W=") + seek::dtype_name(wdt) +
-                     (p == seek::Precision::BF16 ? " prec=bf16" : " prec=f32");
+  std::string what =
+      std::string("seek matmul W=") + seek::dtype_name(wdt) + (p == seek::Precision::BF16 ? " prec=bf16" : " prec=f32");
   print_rate(what.c_str(), s, threads, st);
 }
 
@@ -358,8 +358,7 @@ int main(int argc, char** argv) {
 #if defined(__AVX512BF16__)
   for (int t = 1; t <= max_threads; t++) {
     Stats st = core_peak(dpbf16_peak_once, t, reps);
-    std::printf("  AVX-512 bf16 dot (dpbf16) threads=%d  %8.1f GFLOP/s best  %8.1f median\n", t, st.best,
-                st.median);
+    std::printf("  AVX-512 bf16 dot (dpbf16) threads=%d  %8.1f GFLOP/s best  %8.1f median\n", t, st.best, st.median);
   }
 #endif
 

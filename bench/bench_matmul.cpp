@@ -39,9 +39,7 @@
 
 namespace {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 float g_sink = 0;
 
@@ -246,8 +244,8 @@ std::map<PeerKey, double> run_peer(const std::vector<Case>& cases, const std::st
   for (const Case& c : cases) {
     // torch.matmul on the CPU has no f16 or fp8; bf16 weights in f32 precision are timed as f32 x f32
     std::string d = c.dt == seek::DType::BF16 && c.p == seek::Precision::BF16 ? "bf16"
-                    : c.dt == seek::DType::F32                                 ? "f32"
-                                                                               : "";
+                    : c.dt == seek::DType::F32                                ? "f32"
+                                                                              : "";
     if (d.empty()) continue;
     PeerKey k{c.M, c.N, c.K, d};
     if (std::find(asked.begin(), asked.end(), k) != asked.end()) continue;
@@ -305,12 +303,9 @@ int main(int argc, char** argv) {
     nk = {{2048, 2048}, {5632, 2048}};
     ms = {1, 128};
   }
-  const std::vector<std::pair<DType, Precision>> kinds = {{DType::F32, Precision::F32},
-                                                          {DType::BF16, Precision::F32},
-                                                          {DType::BF16, Precision::BF16},
-                                                          {DType::F16, Precision::F32},
-                                                          {DType::E4M3, Precision::F32},
-                                                          {DType::E4M3, Precision::BF16}};
+  const std::vector<std::pair<DType, Precision>> kinds = {
+      {DType::F32, Precision::F32}, {DType::BF16, Precision::F32}, {DType::BF16, Precision::BF16},
+      {DType::F16, Precision::F32}, {DType::E4M3, Precision::F32}, {DType::E4M3, Precision::BF16}};
   std::vector<Case> cases;
   for (int64_t M : ms)
     for (auto [N, K] : nk)
@@ -362,16 +357,16 @@ int main(int argc, char** argv) {
     if (it != peer_s.end())
       std::snprintf(peer_col, sizeof peer_col, "%9.3f %8.1f %6.2fx", it->second * 1e3,
                     2.0 * double(c.M * c.N * c.K) / it->second / 1e9, it->second / s);
-    std::printf("%-5s %-5s %-4s %5lld %6lld %6lld | %9.3f %7.1f %4.0f%% %8.1f %4.0f%% | %s\n",
-                seek::dtype_name(c.dt), prec_name(c.p).c_str(), c.M <= seek::cpu::matmul_gemv_max_m() ? "gemv" : "gemm",
-                (long long)c.M, (long long)c.N, (long long)c.K, s * 1e3, gbs, 100 * gbs / bw, gf, 100 * gf / pk,
-                peer_col);
+    std::printf("%-5s %-5s %-4s %5lld %6lld %6lld | %9.3f %7.1f %4.0f%% %8.1f %4.0f%% | %s\n", seek::dtype_name(c.dt),
+                prec_name(c.p).c_str(), c.M <= seek::cpu::matmul_gemv_max_m() ? "gemv" : "gemm", (long long)c.M,
+                (long long)c.N, (long long)c.K, s * 1e3, gbs, 100 * gbs / bw, gf, 100 * gf / pk, peer_col);
   }
-  std::printf("\n%%bw: weight bytes read per second / measured read bandwidth (meaningful for M = 1).\n"
-              "%%pk: GFLOP/s / measured register-resident peak of the arithmetic used (bf16 dot for bf16/e4m3 "
-              "weights in bf16 precision, f32 FMA otherwise).\n"
-              "peer: torch.matmul, bf16 x bf16 for bf16 weights in bf16 precision, f32 x f32 for f32 weights; speedup "
-              "= peer time / seek time.\n(sink %g)\n",
-              double(g_sink) * 0);
+  std::printf(
+      "\n%%bw: weight bytes read per second / measured read bandwidth (meaningful for M = 1).\n"
+      "%%pk: GFLOP/s / measured register-resident peak of the arithmetic used (bf16 dot for bf16/e4m3 "
+      "weights in bf16 precision, f32 FMA otherwise).\n"
+      "peer: torch.matmul, bf16 x bf16 for bf16 weights in bf16 precision, f32 x f32 for f32 weights; speedup "
+      "= peer time / seek time.\n(sink %g)\n",
+      double(g_sink) * 0);
   return 0;
 }

@@ -19,7 +19,8 @@ std::vector<int32_t> parse_token_list(const std::string& s, const char* option) 
     int64_t v = 0;
     auto [end, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), v);
     if (piece.empty() || ec != std::errc() || end != piece.data() + piece.size() || v < 0 || v > INT32_MAX)
-      throw Error(std::string(option) + ": '" + piece + "' is not a token id (expected non-negative integers like 0,17,200)");
+      throw Error(std::string(option) + ": '" + piece +
+                  "' is not a token id (expected non-negative integers like 0,17,200)");
     ids.push_back(int32_t(v));
     i = j + 1;
   }

@@ -25,8 +25,12 @@ double active_weight_bytes(const DeepSeekModel& m) {
   const DeepSeekConfig& c = m.config();
   ParamCounts pc = DeepSeekModel::count_params(c);
   double per_param = c.fp8_weights ? 1.0 + 4.0 / (128.0 * 128.0) : 0;
-  if (!c.fp8_weights) per_param = double(dtype_size(m.checkpoint().get("model.layers.0.self_attn.o_proj.weight").dtype));
-  double head_bytes = double(pc.head) * double(dtype_size(m.checkpoint().get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight").dtype));
+  if (!c.fp8_weights)
+    per_param = double(dtype_size(m.checkpoint().get("model.layers.0.self_attn.o_proj.weight").dtype));
+  double head_bytes =
+      double(pc.head) *
+      double(
+          dtype_size(m.checkpoint().get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight").dtype));
   return double(pc.active - pc.embedding - pc.head) * per_param + head_bytes;
 }
 

@@ -53,7 +53,8 @@ struct ReplyPrinter {
     any = true;
   }
   void end() {
-    if (any && last == TextKind::reasoning && !hide_reasoning) std::fprintf(one_shot ? stderr : stdout, "%s", reset(color));
+    if (any && last == TextKind::reasoning && !hide_reasoning)
+      std::fprintf(one_shot ? stderr : stdout, "%s", reset(color));
     std::fputs("\n", stdout);
   }
 };
@@ -80,7 +81,8 @@ class Chat {
     ReplyPrinter printer{color, one_shot, a_.hide_reasoning};
     InterruptGuard::clear();
     GenerationResult r = session_.generate(
-        req, [&](const std::string& piece) {
+        req,
+        [&](const std::string& piece) {
           for (auto& e : splitter.feed(piece)) printer.print(e);
         },
         &InterruptGuard::flag());
@@ -186,8 +188,9 @@ void run_chat(const ChatArgs& a) {
           chat.save(arg);
           std::printf("(saved to %s)\n", arg.c_str());
         } else if (cmd == "/help") {
-          std::printf("/reset  clear the history\n/system TEXT  set the system prompt (empty: remove it)\n"
-                      "/save FILE  write the conversation as JSON\n/quit  leave\n");
+          std::printf(
+              "/reset  clear the history\n/system TEXT  set the system prompt (empty: remove it)\n"
+              "/save FILE  write the conversation as JSON\n/quit  leave\n");
         } else {
           std::printf("unknown command %s (/help lists them)\n", cmd.c_str());
         }
@@ -208,12 +211,14 @@ void run_chat(const ChatArgs& a) {
 
 void register_chat(CLI::App& app) {
   auto a = std::make_shared<ChatArgs>();
-  auto* cmd = app.add_subcommand("chat", "talk to a model in the terminal (reasoning shown dimmed, apart from the answer)");
+  auto* cmd =
+      app.add_subcommand("chat", "talk to a model in the terminal (reasoning shown dimmed, apart from the answer)");
   cmd->add_option("--model", a->model, "model folder (config.json, safetensors, tokenizer.json)")->required();
   cmd->add_option("--prompt", a->prompt, "one-shot: answer this and exit (answer on stdout, reasoning on stderr)");
   cmd->add_option("--system", a->system, "system prompt");
   cmd->add_option("--max-tokens", a->max_tokens, "maximum tokens per reply")->capture_default_str();
-  cmd->add_option("--template", a->template_name, "built-in template when the folder has none: deepseek-v3 or deepseek-r1");
+  cmd->add_option("--template", a->template_name,
+                  "built-in template when the folder has none: deepseek-v3 or deepseek-r1");
   cmd->add_flag("--hide-reasoning", a->hide_reasoning, "do not show the model's reasoning");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating past end-of-sequence (testing)");
   cmd->add_option("--attn", a->attn, "MLA form: naive or absorb")->capture_default_str();

@@ -62,7 +62,8 @@ DeepSeekConfig read_config(const std::string& path) {
 }
 
 void run_cost(const CostArgs& a) {
-  if (a.preset.empty() == a.config.empty()) throw Error("cost: give exactly one of --preset deepseek-v3 or --config FILE");
+  if (a.preset.empty() == a.config.empty())
+    throw Error("cost: give exactly one of --preset deepseek-v3 or --config FILE");
   CostPlan plan;
   if (!a.preset.empty()) {
     if (a.preset != "deepseek-v3") throw Error("unknown preset '" + a.preset + "': expected deepseek-v3");
@@ -74,10 +75,14 @@ void run_cost(const CostArgs& a) {
     plan.mtp_depth = plan.config.num_nextn_predict_layers;
     plan.precision = TrainPrecision::BF16;
   }
-  if (!a.tokens.empty()) plan.tokens = parse_number(a.tokens, "--tokens");
-  else if (a.preset.empty()) throw Error("cost: --tokens is required with --config");
-  if (!a.device.empty()) plan.device = a.device;
-  else if (a.preset.empty()) throw Error("cost: --device is required with --config (h800, h100, h200, a100, cpu)");
+  if (!a.tokens.empty())
+    plan.tokens = parse_number(a.tokens, "--tokens");
+  else if (a.preset.empty())
+    throw Error("cost: --tokens is required with --config");
+  if (!a.device.empty())
+    plan.device = a.device;
+  else if (a.preset.empty())
+    throw Error("cost: --device is required with --config (h800, h100, h200, a100, cpu)");
   if (!a.seq_len.empty()) plan.seq_len = parse_count(a.seq_len, "--seq-len", 1);
   if (!a.mtp_depth.empty()) plan.mtp_depth = parse_count(a.mtp_depth, "--mtp-depth", 0);
   if (!a.precision.empty()) plan.precision = parse_train_precision(a.precision);

@@ -29,9 +29,12 @@ int64_t parse_tokens(const std::string& s, const char* option) {
     throw Error(std::string(option) + ": '" + s + "' is not a token count (e.g. 16M, 500K, 1000000)");
   }
   std::string unit = s.substr(pos);
-  if (unit == "K" || unit == "k") v *= 1e3;
-  else if (unit == "M" || unit == "m") v *= 1e6;
-  else if (unit == "G" || unit == "g" || unit == "B" || unit == "b") v *= 1e9;
+  if (unit == "K" || unit == "k")
+    v *= 1e3;
+  else if (unit == "M" || unit == "m")
+    v *= 1e6;
+  else if (unit == "G" || unit == "g" || unit == "B" || unit == "b")
+    v *= 1e9;
   else if (!unit.empty())
     throw Error(std::string(option) + ": unknown unit '" + unit + "' in '" + s + "' (use K, M or G)");
   if (!(v >= 1 && v <= 1e15)) throw Error(std::string(option) + ": " + s + " is not a positive token count");

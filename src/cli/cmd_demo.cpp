@@ -30,7 +30,8 @@ struct DemoArgs {
 // The repository's corpus: data/tinyshakespeare.txt from the working directory, or from the source tree this
 // program was built from.
 std::string default_corpus() {
-  for (const fs::path& p : {fs::path("data/tinyshakespeare.txt"), fs::path(SEEK_SOURCE_DIR) / "data/tinyshakespeare.txt"})
+  for (const fs::path& p :
+       {fs::path("data/tinyshakespeare.txt"), fs::path(SEEK_SOURCE_DIR) / "data/tinyshakespeare.txt"})
     if (fs::exists(p)) return p.string();
   throw Error("demo: data/tinyshakespeare.txt not found (run from the repository root, or pass --corpus FILE)");
 }
@@ -72,10 +73,12 @@ void run_demo(const DemoArgs& a) {
   const auto latest = latest_checkpoint(run_dir);
   const bool done = latest && fs::path(*latest).filename() == "step-" + std::to_string(a.steps);
   if (!done) {
-    std::fprintf(stderr, "demo: 3/4 pretraining the 'tiny' preset (MLA + 8-expert MoE + MTP, ~4M parameters) for %lld steps%s\n",
-                 (long long)a.steps, latest ? ", resuming" : "");
+    std::fprintf(
+        stderr, "demo: 3/4 pretraining the 'tiny' preset (MLA + 8-expert MoE + MTP, ~4M parameters) for %lld steps%s\n",
+        (long long)a.steps, latest ? ", resuming" : "");
     const nlohmann::json s = train::run_training(c, latest.has_value());
-    std::fprintf(stderr, "demo: val loss %.3f (a unigram model: %.3f), %.0f tokens/s, %.1f%% of this machine's matmul peak; "
+    std::fprintf(stderr,
+                 "demo: val loss %.3f (a unigram model: %.3f), %.0f tokens/s, %.1f%% of this machine's matmul peak; "
                  "chart: %s/report.html\n",
                  s.value("final_val_loss", 0.0), s.value("unigram_val_loss", 0.0),
                  s.value("tokens_seen", 0) / std::max(1e-9, s.value("train_seconds", 1.0)),
@@ -101,7 +104,8 @@ void run_demo(const DemoArgs& a) {
 
 void register_demo(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();
-  auto* cmd = app.add_subcommand("demo", "train a small DeepSeek-V3-style model on the built-in corpus, then generate with it");
+  auto* cmd =
+      app.add_subcommand("demo", "train a small DeepSeek-V3-style model on the built-in corpus, then generate with it");
   cmd->add_option("--dir", a->dir, "where to keep the tokenizer, data and training run")->capture_default_str();
   cmd->add_option("--corpus", a->corpus, "train on this text file instead of data/tinyshakespeare.txt");
   cmd->add_option("--steps", a->steps, "training steps (2048 tokens each)")->capture_default_str();

@@ -47,9 +47,15 @@ void run_forward(const ForwardArgs& a) {
       if (row[v] > row[best]) best = v;
     argmax.push_back(best);
   }
-  nlohmann::json summary = {{"tokens", T},           {"vocab", V},          {"mode", a.mode},
-                            {"attn", a.attn},        {"dtype", a.dtype},    {"logits_out", a.logits_out},
-                            {"argmax", argmax},      {"load_seconds", t1 - t0}, {"forward_seconds", t2 - t1}};
+  nlohmann::json summary = {{"tokens", T},
+                            {"vocab", V},
+                            {"mode", a.mode},
+                            {"attn", a.attn},
+                            {"dtype", a.dtype},
+                            {"logits_out", a.logits_out},
+                            {"argmax", argmax},
+                            {"load_seconds", t1 - t0},
+                            {"forward_seconds", t2 - t1}};
   std::printf("%s\n", summary.dump().c_str());
 }
 }  // namespace

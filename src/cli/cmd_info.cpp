@@ -40,32 +40,31 @@ void run_deepseek_info(const std::string& dir, bool as_json) {
   // Bytes per token of context, as the model's bf16 reference keeps it and as seek's f32 cache does.
   int64_t absorb_vals = (c.kv_lora_rank + c.qk_rope_head_dim) * c.num_hidden_layers;
   int64_t naive_vals = c.num_attention_heads * (c.qk_head_dim() + c.v_head_dim) * c.num_hidden_layers;
-  nlohmann::json j = {
-      {"model", dir},
-      {"architecture", c.model_type},
-      {"layers", c.num_hidden_layers},
-      {"dense_layers", c.num_hidden_layers - moe_layers},
-      {"moe_layers", moe_layers},
-      {"hidden_size", c.hidden_size},
-      {"heads", c.num_attention_heads},
-      {"vocab_size", c.vocab_size},
-      {"routed_experts", c.n_routed_experts},
-      {"experts_per_token", c.num_experts_per_tok},
-      {"shared_experts", c.n_shared_experts},
-      {"q_lora_rank", c.q_lora_rank},
-      {"kv_lora_rank", c.kv_lora_rank},
-      {"yarn", c.yarn_active()},
-      {"mtp_modules", c.num_nextn_predict_layers},
-      {"params_total", pc.total},
-      {"params_active_per_token", pc.active},
-      {"params_mtp", pc.mtp},
-      {"params_stored", stored},
-      {"stored_dtypes", dtypes},
-      {"fp8_block_quantized", c.fp8_weights},
-      {"kv_cache_values_per_token", {{"absorb", absorb_vals}, {"naive", naive_vals}}},
-      {"kv_cache_bytes_per_token_bf16", {{"absorb", absorb_vals * 2}, {"naive", naive_vals * 2}}},
-      {"kv_cache_bytes_per_token_seek_f32", {{"absorb", absorb_vals * 4}, {"naive", naive_vals * 4}}},
-      {"checkpoint_bytes", ck.total_bytes()}};
+  nlohmann::json j = {{"model", dir},
+                      {"architecture", c.model_type},
+                      {"layers", c.num_hidden_layers},
+                      {"dense_layers", c.num_hidden_layers - moe_layers},
+                      {"moe_layers", moe_layers},
+                      {"hidden_size", c.hidden_size},
+                      {"heads", c.num_attention_heads},
+                      {"vocab_size", c.vocab_size},
+                      {"routed_experts", c.n_routed_experts},
+                      {"experts_per_token", c.num_experts_per_tok},
+                      {"shared_experts", c.n_shared_experts},
+                      {"q_lora_rank", c.q_lora_rank},
+                      {"kv_lora_rank", c.kv_lora_rank},
+                      {"yarn", c.yarn_active()},
+                      {"mtp_modules", c.num_nextn_predict_layers},
+                      {"params_total", pc.total},
+                      {"params_active_per_token", pc.active},
+                      {"params_mtp", pc.mtp},
+                      {"params_stored", stored},
+                      {"stored_dtypes", dtypes},
+                      {"fp8_block_quantized", c.fp8_weights},
+                      {"kv_cache_values_per_token", {{"absorb", absorb_vals}, {"naive", naive_vals}}},
+                      {"kv_cache_bytes_per_token_bf16", {{"absorb", absorb_vals * 2}, {"naive", naive_vals * 2}}},
+                      {"kv_cache_bytes_per_token_seek_f32", {{"absorb", absorb_vals * 4}, {"naive", naive_vals * 4}}},
+                      {"checkpoint_bytes", ck.total_bytes()}};
   if (as_json) {
     std::printf("%s\n", j.dump(2).c_str());
     return;
@@ -73,15 +72,17 @@ void run_deepseek_info(const std::string& dir, bool as_json) {
   std::printf("model         %s\n", dir.c_str());
   std::printf("architecture  %s: %lld layers (%lld dense, %lld MoE), hidden %lld, %lld heads, vocab %lld\n",
               c.model_type.c_str(), (long long)c.num_hidden_layers, (long long)(c.num_hidden_layers - moe_layers),
-              (long long)moe_layers, (long long)c.hidden_size, (long long)c.num_attention_heads, (long long)c.vocab_size);
+              (long long)moe_layers, (long long)c.hidden_size, (long long)c.num_attention_heads,
+              (long long)c.vocab_size);
   std::printf("attention     MLA: q_lora_rank %lld, kv_lora_rank %lld, heads dim %lld+%lld (rope), v %lld%s\n",
               (long long)c.q_lora_rank, (long long)c.kv_lora_rank, (long long)c.qk_nope_head_dim,
               (long long)c.qk_rope_head_dim, (long long)c.v_head_dim, c.yarn_active() ? ", YaRN" : "");
   if (moe_layers)
     std::printf("experts       %lld routed (top %lld), %lld shared\n", (long long)c.n_routed_experts,
                 (long long)c.num_experts_per_tok, (long long)c.n_shared_experts);
-  std::printf("parameters    %s total, %s active per token, %s in MTP modules (%s stored)\n", human(double(pc.total)).c_str(),
-              human(double(pc.active)).c_str(), human(double(pc.mtp)).c_str(), human(double(stored)).c_str());
+  std::printf("parameters    %s total, %s active per token, %s in MTP modules (%s stored)\n",
+              human(double(pc.total)).c_str(), human(double(pc.active)).c_str(), human(double(pc.mtp)).c_str(),
+              human(double(stored)).c_str());
   std::printf("kv cache      %lld bytes/token absorbed (bf16), %lld naive (bf16)\n", (long long)(absorb_vals * 2),
               (long long)(naive_vals * 2));
   std::printf("dtypes       ");

@@ -41,21 +41,24 @@ void run_loss_grad(const LossGradArgs& a) {
     if (p.trainable) grads.emplace_back(p.name, Tensor::view_of(DType::F32, p.shape, p.grad.data(), nullptr));
   save_safetensors(a.out, grads);
   nlohmann::json mtp = L.mtp;
-  nlohmann::json summary = {{"loss", L.main},          {"tokens", tokens.size()},     {"predictions", L.main_tokens},
-                            {"total_loss", L.total},   {"mtp_losses", mtp},           {"balance_loss", L.balance},
-                            {"gradients", grads.size()}, {"out", a.out},
-                            {"load_seconds", t1 - t0}, {"step_seconds", t2 - t1}};
+  nlohmann::json summary = {
+      {"loss", L.main},          {"tokens", tokens.size()},   {"predictions", L.main_tokens}, {"total_loss", L.total},
+      {"mtp_losses", mtp},       {"balance_loss", L.balance}, {"gradients", grads.size()},    {"out", a.out},
+      {"load_seconds", t1 - t0}, {"step_seconds", t2 - t1}};
   std::printf("%s\n", summary.dump().c_str());
 }
 }  // namespace
 
 void register_loss_grad(CLI::App& app) {
   auto a = std::make_shared<LossGradArgs>();
-  auto* cmd = app.add_subcommand("loss-grad", "next-token cross-entropy of a token sequence and every parameter's gradient");
-  cmd->add_option("--model", a->model, "model folder (config.json + safetensors), model_type deepseek_v3/v2")->required();
+  auto* cmd =
+      app.add_subcommand("loss-grad", "next-token cross-entropy of a token sequence and every parameter's gradient");
+  cmd->add_option("--model", a->model, "model folder (config.json + safetensors), model_type deepseek_v3/v2")
+      ->required();
   cmd->add_option("--tokens", a->tokens, "comma-separated token ids, e.g. 0,17,200,5")->required();
   cmd->add_option("--out", a->out, "safetensors file for the gradients (f32, Hugging Face names)")->required();
-  cmd->add_option("--mtp-lambda", a->mtp_lambda, "also include the MTP losses with this weight (default 0: main loss only)");
+  cmd->add_option("--mtp-lambda", a->mtp_lambda,
+                  "also include the MTP losses with this weight (default 0: main loss only)");
   cmd->add_option("--balance-alpha", a->balance_alpha, "also include the sequence-wise balance loss (default 0)");
   cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
   cmd->callback([a] { run_loss_grad(*a); });

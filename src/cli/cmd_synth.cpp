@@ -28,21 +28,30 @@ int64_t parse_count(const std::string& s) {
     throw Error("--params: '" + s + "' is not a size (e.g. 100M, 1B, 1.5e9)");
   }
   std::string unit = s.substr(pos);
-  if (unit == "K" || unit == "k") v *= 1e3;
-  else if (unit == "M" || unit == "m") v *= 1e6;
-  else if (unit == "B" || unit == "b" || unit == "G") v *= 1e9;
-  else if (!unit.empty()) throw Error("--params: unknown unit '" + unit + "' in '" + s + "' (use K, M or B)");
+  if (unit == "K" || unit == "k")
+    v *= 1e3;
+  else if (unit == "M" || unit == "m")
+    v *= 1e6;
+  else if (unit == "B" || unit == "b" || unit == "G")
+    v *= 1e9;
+  else if (!unit.empty())
+    throw Error("--params: unknown unit '" + unit + "' in '" + s + "' (use K, M or B)");
   if (!(v >= 1e4 && v <= 2e11)) throw Error("--params: " + s + " is outside 10K..200B");
   return int64_t(v);
 }
 
 void run_synth(const SynthArgs& a) {
   SyntheticOptions opt;
-  if (a.dtype == "fp8") opt.dtype = DType::E4M3;
-  else if (a.dtype == "bf16") opt.dtype = DType::BF16;
-  else if (a.dtype == "f16") opt.dtype = DType::F16;
-  else if (a.dtype == "f32") opt.dtype = DType::F32;
-  else throw Error("--dtype: '" + a.dtype + "' (expected bf16, f16, f32 or fp8)");
+  if (a.dtype == "fp8")
+    opt.dtype = DType::E4M3;
+  else if (a.dtype == "bf16")
+    opt.dtype = DType::BF16;
+  else if (a.dtype == "f16")
+    opt.dtype = DType::F16;
+  else if (a.dtype == "f32")
+    opt.dtype = DType::F32;
+  else
+    throw Error("--dtype: '" + a.dtype + "' (expected bf16, f16, f32 or fp8)");
   if (a.vocab < 16) throw Error("--vocab must be at least 16");
   opt.seed = a.seed;
   opt.shard_bytes = a.shard_mb * (int64_t(1) << 20);

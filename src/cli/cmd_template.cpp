@@ -74,7 +74,9 @@ void split_request(const ojson& doc, const std::string& where, ojson& messages, 
   }
 }
 
-std::string dump_line(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; }
+std::string dump_line(const ojson& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 // Hidden batch mode for tests: each input line {"messages", "add_generation_prompt", "context"} gives one output
 // line {"ok": true, "text": ...} or {"ok": false, "error": ...}. A line with "template" (source text) renders that
@@ -135,8 +137,9 @@ void register_template(CLI::App& app) {
   auto args = std::make_shared<TemplateArgs>();
   auto* cmd = app.add_subcommand("template", "render a chat template for a conversation (prints the prompt text)");
   cmd->add_option("--model", args->model, "model folder (tokenizer_config.json / chat_template.jinja)");
-  cmd->add_option("--messages", args->messages,
-                  "JSON file: a messages array [{\"role\", \"content\"}, ...], or {\"messages\": [...], \"tools\": [...], ...}");
+  cmd->add_option(
+      "--messages", args->messages,
+      "JSON file: a messages array [{\"role\", \"content\"}, ...], or {\"messages\": [...], \"tools\": [...], ...}");
   cmd->add_flag("--add-generation-prompt", args->add_generation_prompt, "end with the assistant's turn opening");
   cmd->add_option("--builtin", args->builtin, "use a built-in template: deepseek-v3 or deepseek-r1")
       ->check(CLI::IsMember({"deepseek-v3", "deepseek-r1"}));

@@ -72,8 +72,7 @@ void register_tokenizer_train(CLI::App& app) {
   cmd->add_option("--input", args->inputs,
                   "a text file (one document) or a .jsonl file (one document per line, its \"text\"); repeatable")
       ->required();
-  cmd->add_option("--vocab-size", args->vocab_size, "tokens in all: special tokens + 256 bytes + merges")
-      ->required();
+  cmd->add_option("--vocab-size", args->vocab_size, "tokens in all: special tokens + 256 bytes + merges")->required();
   cmd->add_option("--out", args->out, "folder for tokenizer.json and tokenizer_config.json")->required();
   cmd->add_option("--special", args->specials,
                   "an extra special token, after DeepSeek's (<｜begin▁of▁sentence｜> = 0, <｜end▁of▁sentence｜> = 1, "

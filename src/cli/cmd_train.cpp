@@ -56,7 +56,8 @@ void register_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "pretrain a DeepSeek-V3-architecture model (MLA + MoE + MTP) from scratch");
   cmd->add_option("--config", a->config, "training config JSON (model shape and hyper-parameters)");
-  cmd->add_option("--preset", a->preset, "built-in model shape: tiny (~5M) or small (~25M), sized to the data's vocabulary");
+  cmd->add_option("--preset", a->preset,
+                  "built-in model shape: tiny (~5M) or small (~25M), sized to the data's vocabulary");
   cmd->add_option("--data", a->data, "token shards folder made by `seek data`");
   cmd->add_option("--out", a->out, "output folder: checkpoints, metrics.jsonl, report.html, summary.json");
   cmd->add_option("--max-steps", a->max_steps, "optimizer steps to train to");

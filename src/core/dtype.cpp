@@ -58,9 +58,9 @@ uint16_t f32_to_f16(float f) {
   uint32_t u = bits_from_f32(f);
   uint16_t sign = uint16_t((u >> 16) & 0x8000);
   uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return sign | 0x7e00;            // NaN
-  if (a >= 0x477ff000u) return sign | 0x7c00;           // rounds to >= 65520 -> inf
-  if (a < 0x38800000u) {                                // below the smallest normal half: subnormal or zero
+  if (a > 0x7f800000u) return sign | 0x7e00;   // NaN
+  if (a >= 0x477ff000u) return sign | 0x7c00;  // rounds to >= 65520 -> inf
+  if (a < 0x38800000u) {                       // below the smallest normal half: subnormal or zero
     float v = f32_from_bits(a);
     // subnormal half step is 2^-24; nearbyint rounds to nearest even in the default mode
     uint32_t m = uint32_t(std::nearbyint(std::ldexp(v, 24)));
@@ -91,8 +91,8 @@ uint8_t f32_to_e4m3(float f) {
   if (a >= 448.0f) return sign | 0x7e;  // saturate to the largest finite value
   // Search by rounding in the value domain: find exponent, quantize mantissa to 3 bits with ties to even.
   int e;
-  std::frexp(a, &e);           // a = m * 2^e, m in [0.5, 1)
-  int exp_unbiased = e - 1;    // a = 1.x * 2^exp_unbiased
+  std::frexp(a, &e);                         // a = m * 2^e, m in [0.5, 1)
+  int exp_unbiased = e - 1;                  // a = 1.x * 2^exp_unbiased
   if (exp_unbiased < -6) exp_unbiased = -6;  // subnormal range shares the 2^-6 scale
   float step = std::ldexp(1.0f, exp_unbiased - 3);
   float q = std::nearbyint(a / step) * step;  // ties to even (default rounding mode)

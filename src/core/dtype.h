@@ -11,7 +11,7 @@ namespace seek {
 enum class DType : uint8_t { F32, BF16, F16, E4M3, I32, I64, U8, I8 };
 
 size_t dtype_size(DType t);
-const char* dtype_name(DType t);        // "f32", "bf16", ...
+const char* dtype_name(DType t);              // "f32", "bf16", ...
 DType dtype_from_name(const std::string& s);  // inverse of dtype_name; throws Error naming s
 
 inline float f32_from_bits(uint32_t u) {
@@ -30,7 +30,7 @@ inline float bf16_to_f32(uint16_t h) { return f32_from_bits(uint32_t(h) << 16); 
 inline uint16_t f32_to_bf16(float f) {
   uint32_t u = bits_from_f32(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // NaN stays a (quiet) NaN
-  u += 0x7fffu + ((u >> 16) & 1u);                                          // round to nearest even
+  u += 0x7fffu + ((u >> 16) & 1u);                                         // round to nearest even
   return uint16_t(u >> 16);
 }
 // x rounded to the nearest bf16 value, kept as f32 (how bf16 storage of an activation is emulated).

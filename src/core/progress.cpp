@@ -16,22 +16,29 @@ std::string amount(double v, const std::string& unit) {
   const char* si[] = {"", "K", "M", "G", "T"};
   int i = 0;
   while (v >= 1000 && i < 4) v /= 1000, i++;
-  if (unit == "B") std::snprintf(buf, sizeof buf, "%.1f %sB", v, si[i]);
-  else std::snprintf(buf, sizeof buf, "%.1f %s%s", v, si[i], unit.c_str());
+  if (unit == "B")
+    std::snprintf(buf, sizeof buf, "%.1f %sB", v, si[i]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s%s", v, si[i], unit.c_str());
   return buf;
 }
 
 std::string clock(double s) {
   char buf[32];
   int t = int(s + 0.5);
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
-  else std::snprintf(buf, sizeof buf, "%d:%02d", t / 60, t % 60);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%d:%02d", t / 60, t % 60);
   return buf;
 }
 }  // namespace
 
 Progress::Progress(std::string label, int64_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(std::max<int64_t>(total, 1)), start_(now()),
+    : label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(std::max<int64_t>(total, 1)),
+      start_(now()),
       tty_(isatty(2) == 1) {}
 
 Progress::~Progress() {

@@ -27,7 +27,8 @@ Tensor Tensor::empty(DType dtype, Shape shape) {
   size_t bytes = t.nbytes();
   size_t rounded = (bytes + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor " + shape_str(t.shape));
+  if (!p)
+    throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor " + shape_str(t.shape));
   t.owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   t.data = p;
   return t;

@@ -34,12 +34,14 @@ struct Tensor {
   size_t nbytes() const { return size_t(numel()) * dtype_size(dtype); }
 
   template <class T>
-  T* ptr() const { return static_cast<T*>(data); }
+  T* ptr() const {
+    return static_cast<T*>(data);
+  }
   float* f32() const;  // checks dtype == F32
 
-  Tensor reshape(Shape new_shape) const;           // same numel, shares memory
-  Tensor rows(int64_t begin, int64_t end) const;   // slice of dim 0, shares memory
-  Tensor to_f32() const;                            // converted copy (or a copy if already f32)
+  Tensor reshape(Shape new_shape) const;          // same numel, shares memory
+  Tensor rows(int64_t begin, int64_t end) const;  // slice of dim 0, shares memory
+  Tensor to_f32() const;                          // converted copy (or a copy if already f32)
   Tensor clone() const;
 };
 

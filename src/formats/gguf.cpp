@@ -18,21 +18,16 @@ size_t scalar_size(GgufType t) {
   switch (t) {
     case GgufType::U8:
     case GgufType::I8:
-    case GgufType::BOOL:
-      return 1;
+    case GgufType::BOOL: return 1;
     case GgufType::U16:
-    case GgufType::I16:
-      return 2;
+    case GgufType::I16: return 2;
     case GgufType::U32:
     case GgufType::I32:
-    case GgufType::F32:
-      return 4;
+    case GgufType::F32: return 4;
     case GgufType::U64:
     case GgufType::I64:
-    case GgufType::F64:
-      return 8;
-    default:
-      return 0;
+    case GgufType::F64: return 8;
+    default: return 0;
   }
 }
 
@@ -47,10 +42,8 @@ bool is_integer(GgufType t) {
     case GgufType::U32:
     case GgufType::I32:
     case GgufType::U64:
-    case GgufType::I64:
-      return true;
-    default:
-      return false;
+    case GgufType::I64: return true;
+    default: return false;
   }
 }
 
@@ -58,14 +51,10 @@ bool is_integer(GgufType t) {
 // above INT64_MAX the caller must check `bits` itself.
 int64_t widen(GgufType t, uint64_t bits) {
   switch (t) {
-    case GgufType::I8:
-      return int8_t(bits);
-    case GgufType::I16:
-      return int16_t(bits);
-    case GgufType::I32:
-      return int32_t(bits);
-    default:
-      return int64_t(bits);
+    case GgufType::I8: return int8_t(bits);
+    case GgufType::I16: return int16_t(bits);
+    case GgufType::I32: return int32_t(bits);
+    default: return int64_t(bits);
   }
 }
 
@@ -242,9 +231,7 @@ GgufValue GgufParser::value(uint32_t type, const std::string& what, int depth) {
   GgufValue v;
   v.type_ = GgufType(type);
   switch (v.type_) {
-    case GgufType::STRING:
-      v.str_ = str(what);
-      return v;
+    case GgufType::STRING: v.str_ = str(what); return v;
     case GgufType::ARRAY: {
       if (depth >= kMaxArrayDepth) fail(what + ": arrays nested more than " + std::to_string(kMaxArrayDepth) + " deep");
       uint32_t et = u32(what + " element type");
@@ -431,24 +418,12 @@ Tensor GgufFile::tensor(std::string_view name) const {
   const GgufTensorInfo& t = tensor_info(name);
   DType dt;
   switch (GgmlType(t.type)) {
-    case GgmlType::F32:
-      dt = DType::F32;
-      break;
-    case GgmlType::F16:
-      dt = DType::F16;
-      break;
-    case GgmlType::BF16:
-      dt = DType::BF16;
-      break;
-    case GgmlType::I8:
-      dt = DType::I8;
-      break;
-    case GgmlType::I32:
-      dt = DType::I32;
-      break;
-    case GgmlType::I64:
-      dt = DType::I64;
-      break;
+    case GgmlType::F32: dt = DType::F32; break;
+    case GgmlType::F16: dt = DType::F16; break;
+    case GgmlType::BF16: dt = DType::BF16; break;
+    case GgmlType::I8: dt = DType::I8; break;
+    case GgmlType::I32: dt = DType::I32; break;
+    case GgmlType::I64: dt = DType::I64; break;
     default: {
       const char* tn = "?";
       ggml_type_info(t.type, &tn, nullptr, nullptr);

@@ -146,7 +146,8 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   size_t off = 0;
   for (auto& [name, t] : tensors) {
     check(!header.contains(name), path + ": duplicate tensor name '" + name + "'");
-    header[name] = {{"dtype", safetensors_dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {off, off + t.nbytes()}}};
+    header[name] = {
+        {"dtype", safetensors_dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {off, off + t.nbytes()}}};
     off += t.nbytes();
   }
   std::string h = header.dump();

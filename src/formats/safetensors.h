@@ -29,7 +29,7 @@ class SafetensorsFile {
   const std::string& path() const { return path_; }
   bool has(const std::string& name) const { return entries_.count(name) != 0; }
   const SafetensorsEntry& entry(const std::string& name) const;  // throws Error naming the file and tensor
-  Tensor tensor(const std::string& name) const;                   // a view into the map
+  Tensor tensor(const std::string& name) const;                  // a view into the map
   std::vector<std::string> names() const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 

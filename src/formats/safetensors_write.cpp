@@ -41,8 +41,10 @@ void append_json_string(std::string& out, const std::string& s, const std::strin
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
-          if (b < 0x20 || b == 0x7f) u4(b);
-          else out += char(b);
+          if (b < 0x20 || b == 0x7f)
+            u4(b);
+          else
+            out += char(b);
       }
       i++;
       continue;

@@ -16,7 +16,7 @@ namespace seek {
 
 struct SafetensorsWriteOptions {
   std::map<std::string, std::string> metadata;  // the "__metadata__" map; left out of the file when empty
-  bool f32_to_bf16 = false;                      // store F32 tensors as BF16 (round to nearest even)
+  bool f32_to_bf16 = false;                     // store F32 tensors as BF16 (round to nearest even)
 };
 
 // Tensors of any dtype safetensors.h reads (F32, BF16, F16, F8_E4M3, I64, I32, U8, I8), contiguous. Names must be

@@ -45,7 +45,8 @@ void read_generation_config(const std::string& dir, Assistant& a, bool& have_sam
   }
   if (j.contains("eos_token_id")) {
     const json& e = j["eos_token_id"];
-    if (e.is_number_integer()) add_id(a.stop_ids, e.get<int64_t>());
+    if (e.is_number_integer())
+      add_id(a.stop_ids, e.get<int64_t>());
     else if (e.is_array())
       for (auto& v : e)
         if (v.is_number_integer()) add_id(a.stop_ids, v.get<int64_t>());

@@ -22,9 +22,9 @@ struct Assistant {
   std::unique_ptr<LanguageModel> model;
   Tokenizer tokenizer;
   ChatTemplate chat;
-  SamplingParams sampling;         // defaults for this model
-  std::vector<int32_t> stop_ids;   // end-of-sequence ids of the model, its tokenizer and its template
-  bool reasoning = false;          // the template's generation prompt opens a <think> block, or it uses </think>
+  SamplingParams sampling;        // defaults for this model
+  std::vector<int32_t> stop_ids;  // end-of-sequence ids of the model, its tokenizer and its template
+  bool reasoning = false;         // the template's generation prompt opens a <think> block, or it uses </think>
 
   // Throws Error naming what is missing (e.g. a folder without tokenizer.json).
   static Assistant load(const std::string& dir, std::optional<BuiltinChat> fallback_template = std::nullopt);

@@ -10,7 +10,9 @@
 namespace seek {
 
 void SamplingParams::validate() const {
-  auto bad = [](const char* name, const std::string& why) { throw Error("sampling parameter " + std::string(name) + " " + why); };
+  auto bad = [](const char* name, const std::string& why) {
+    throw Error("sampling parameter " + std::string(name) + " " + why);
+  };
   if (!(temperature >= 0) || !std::isfinite(temperature)) bad("temperature", "must be >= 0");
   if (top_k < 0) bad("top_k", "must be >= 0");
   if (!(top_p > 0 && top_p <= 1)) bad("top_p", "must be in (0, 1]");
@@ -96,8 +98,10 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
     std::vector<int32_t> edge;
     for (int64_t i = 0; i < vocab; i++) {
       int b = bucket(i);
-      if (b < cross) cand.push_back(int32_t(i));
-      else if (b == cross) edge.push_back(int32_t(i));
+      if (b < cross)
+        cand.push_back(int32_t(i));
+      else if (b == cross)
+        edge.push_back(int32_t(i));
     }
     std::sort(edge.begin(), edge.end(), before);
     double cum = below;

@@ -17,11 +17,11 @@
 namespace seek {
 
 struct GenerationRequest {
-  std::vector<int32_t> prompt;          // the whole prompt (BOS included when the model wants it)
+  std::vector<int32_t> prompt;  // the whole prompt (BOS included when the model wants it)
   int64_t max_tokens = 256;
   SamplingParams sampling;
-  std::vector<std::string> stop;        // stop strings: generation ends before the first one (not included)
-  std::vector<int32_t> stop_ids;        // end-of-sequence ids (not included in the text)
+  std::vector<std::string> stop;  // stop strings: generation ends before the first one (not included)
+  std::vector<int32_t> stop_ids;  // end-of-sequence ids (not included in the text)
 };
 
 enum class FinishReason { stop, length, context, cancelled };

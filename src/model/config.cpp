@@ -77,8 +77,9 @@ DeepSeekConfig parse_deepseek_config(const json& j, const std::string& source) {
   if (!(c.rope_theta > 0)) r.fail("rope_theta", "must be positive");
   c.tie_word_embeddings = r.bool_field("tie_word_embeddings", false);
   c.bos_token_id = r.int_field("bos_token_id", 0);
-  c.eos_token_id = r.has("eos_token_id") && r.json()["eos_token_id"].is_array() ? r.json()["eos_token_id"][0].get<int64_t>()
-                                                                                 : r.int_field("eos_token_id", 1);
+  c.eos_token_id = r.has("eos_token_id") && r.json()["eos_token_id"].is_array()
+                       ? r.json()["eos_token_id"][0].get<int64_t>()
+                       : r.int_field("eos_token_id", 1);
   c.num_nextn_predict_layers = non_negative("num_nextn_predict_layers", 0);
   std::string act = r.str_field("hidden_act", "silu");
   if (act != "silu") r.fail("hidden_act", "is '" + act + "'; only 'silu' is supported");
@@ -90,7 +91,7 @@ DeepSeekConfig parse_deepseek_config(const json& j, const std::string& source) {
   if (c.moe_layer_freq <= 0) r.fail("moe_layer_freq", "must be positive");
   if (c.first_k_dense_replace > c.num_hidden_layers)
     r.fail("first_k_dense_replace", "(" + std::to_string(c.first_k_dense_replace) + ") exceeds num_hidden_layers (" +
-                                       std::to_string(c.num_hidden_layers) + ")");
+                                        std::to_string(c.num_hidden_layers) + ")");
   bool any_dense = false, any_moe = false;
   for (int64_t l = 0; l < c.num_hidden_layers; l++) (c.is_moe_layer(l) ? any_moe : any_dense) = true;
   if (any_dense) c.intermediate_size = positive("intermediate_size");
@@ -105,15 +106,22 @@ DeepSeekConfig parse_deepseek_config(const json& j, const std::string& source) {
     if (!(c.routed_scaling_factor > 0)) r.fail("routed_scaling_factor", "must be positive");
 
     std::string sf = r.str_field("scoring_func", "softmax");
-    if (sf == "softmax") c.scoring_func = ScoringFunc::Softmax;
-    else if (sf == "sigmoid") c.scoring_func = ScoringFunc::Sigmoid;
-    else r.fail("scoring_func", "is '" + sf + "', expected 'softmax' or 'sigmoid'");
+    if (sf == "softmax")
+      c.scoring_func = ScoringFunc::Softmax;
+    else if (sf == "sigmoid")
+      c.scoring_func = ScoringFunc::Sigmoid;
+    else
+      r.fail("scoring_func", "is '" + sf + "', expected 'softmax' or 'sigmoid'");
 
     std::string tm = r.str_field("topk_method", v3 ? "noaux_tc" : "greedy");
-    if (tm == "greedy") c.topk_method = TopkMethod::Greedy;
-    else if (tm == "group_limited_greedy") c.topk_method = TopkMethod::GroupLimitedGreedy;
-    else if (tm == "noaux_tc") c.topk_method = TopkMethod::NoauxTc;
-    else r.fail("topk_method", "is '" + tm + "', expected 'greedy', 'group_limited_greedy' or 'noaux_tc'");
+    if (tm == "greedy")
+      c.topk_method = TopkMethod::Greedy;
+    else if (tm == "group_limited_greedy")
+      c.topk_method = TopkMethod::GroupLimitedGreedy;
+    else if (tm == "noaux_tc")
+      c.topk_method = TopkMethod::NoauxTc;
+    else
+      r.fail("topk_method", "is '" + tm + "', expected 'greedy', 'group_limited_greedy' or 'noaux_tc'");
 
     c.n_group = r.int_field("n_group", 1);
     c.topk_group = r.int_field("topk_group", c.n_group);
@@ -122,8 +130,8 @@ DeepSeekConfig parse_deepseek_config(const json& j, const std::string& source) {
       r.fail("n_group", "(" + std::to_string(c.n_group) + ") does not divide n_routed_experts (" +
                             std::to_string(c.n_routed_experts) + ")");
     if (c.topk_group <= 0 || c.topk_group > c.n_group)
-      r.fail("topk_group", "must be between 1 and n_group (" + std::to_string(c.n_group) + "), got " +
-                               std::to_string(c.topk_group));
+      r.fail("topk_group",
+             "must be between 1 and n_group (" + std::to_string(c.n_group) + "), got " + std::to_string(c.topk_group));
     if (c.topk_method == TopkMethod::Greedy && c.n_group > 1 && c.topk_group < c.n_group)
       r.fail("topk_method", "is 'greedy' (no group limit) but n_group/topk_group ask for group-limited routing");
     if (c.topk_method == TopkMethod::NoauxTc && c.n_group > 1 && c.n_routed_experts / c.n_group < 2)
@@ -134,8 +142,8 @@ DeepSeekConfig parse_deepseek_config(const json& j, const std::string& source) {
     // that asks otherwise cannot be computed as the reference computes it.
     c.norm_topk_prob = r.bool_field("norm_topk_prob", c.scoring_func == ScoringFunc::Sigmoid);
     if (c.norm_topk_prob != c.renormalize_topk())
-      r.fail("norm_topk_prob", std::string("is ") + (c.norm_topk_prob ? "true" : "false") + " with scoring_func '" + sf +
-                                   "'; the reference renormalizes exactly when scoring is sigmoid");
+      r.fail("norm_topk_prob", std::string("is ") + (c.norm_topk_prob ? "true" : "false") + " with scoring_func '" +
+                                   sf + "'; the reference renormalizes exactly when scoring is sigmoid");
   }
   parse_rope_scaling(r, c);
   if (r.has("quantization_config")) {

@@ -12,46 +12,46 @@ enum class ScoringFunc { Softmax, Sigmoid };
 enum class TopkMethod { Greedy, GroupLimitedGreedy, NoauxTc };
 
 struct YarnConfig {
-  bool enabled = false;                     // rope_scaling.type == "yarn"
-  double factor = 1.0;                      // rope_factor
-  int64_t original_max_position = 4096;     // original_seq_len
+  bool enabled = false;                  // rope_scaling.type == "yarn"
+  double factor = 1.0;                   // rope_factor
+  int64_t original_max_position = 4096;  // original_seq_len
   double beta_fast = 32, beta_slow = 1;
-  double mscale = 1.0;                      // rope_scaling.mscale (cos/sin factor; the reference ignores it)
-  double mscale_all_dim = 1.0;              // reference `mscale`: enters the softmax scale
+  double mscale = 1.0;          // rope_scaling.mscale (cos/sin factor; the reference ignores it)
+  double mscale_all_dim = 1.0;  // reference `mscale`: enters the softmax scale
 };
 
 struct DeepSeekConfig {
-  std::string model_type;                   // deepseek_v3 | deepseek_v2
+  std::string model_type;  // deepseek_v3 | deepseek_v2
   int64_t vocab_size = 0;
-  int64_t hidden_size = 0;                  // dim
-  int64_t intermediate_size = 0;            // inter_dim (dense FFN layers)
-  int64_t moe_intermediate_size = 0;        // moe_inter_dim (each routed/shared expert)
-  int64_t num_hidden_layers = 0;            // n_layers
-  int64_t first_k_dense_replace = 0;        // n_dense_layers
+  int64_t hidden_size = 0;            // dim
+  int64_t intermediate_size = 0;      // inter_dim (dense FFN layers)
+  int64_t moe_intermediate_size = 0;  // moe_inter_dim (each routed/shared expert)
+  int64_t num_hidden_layers = 0;      // n_layers
+  int64_t first_k_dense_replace = 0;  // n_dense_layers
   int64_t moe_layer_freq = 1;
-  int64_t num_attention_heads = 0;          // n_heads
-  int64_t n_routed_experts = 0;             // 0 => no MoE layers at all
+  int64_t num_attention_heads = 0;  // n_heads
+  int64_t n_routed_experts = 0;     // 0 => no MoE layers at all
   int64_t n_shared_experts = 0;
-  int64_t num_experts_per_tok = 0;          // n_activated_experts
-  int64_t n_group = 1;                      // n_expert_groups
-  int64_t topk_group = 1;                   // n_limited_groups
+  int64_t num_experts_per_tok = 0;  // n_activated_experts
+  int64_t n_group = 1;              // n_expert_groups
+  int64_t topk_group = 1;           // n_limited_groups
   TopkMethod topk_method = TopkMethod::Greedy;
   ScoringFunc scoring_func = ScoringFunc::Softmax;
   bool norm_topk_prob = false;
-  double routed_scaling_factor = 1.0;       // route_scale
-  int64_t q_lora_rank = 0;                  // 0: plain q_proj (config null)
+  double routed_scaling_factor = 1.0;  // route_scale
+  int64_t q_lora_rank = 0;             // 0: plain q_proj (config null)
   int64_t kv_lora_rank = 0;
   int64_t qk_nope_head_dim = 0;
   int64_t qk_rope_head_dim = 0;
   int64_t v_head_dim = 0;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000;
-  int64_t max_position_embeddings = 0;      // max_seq_len
+  int64_t max_position_embeddings = 0;  // max_seq_len
   YarnConfig rope_scaling;
   int64_t num_nextn_predict_layers = 0;
   bool tie_word_embeddings = false;
   int64_t bos_token_id = 0, eos_token_id = 1;
-  bool fp8_weights = false;                 // quantization_config.quant_method == "fp8"
+  bool fp8_weights = false;  // quantization_config.quant_method == "fp8"
   int64_t fp8_block = 128;
 
   int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }

@@ -15,7 +15,7 @@ class ConfigReader {
   ConfigReader(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {}
 
   bool has(const char* field) const { return j_.contains(field) && !j_[field].is_null(); }
-  int64_t int_field(const char* field) const;                   // required
+  int64_t int_field(const char* field) const;                    // required
   int64_t int_field(const char* field, int64_t fallback) const;  // optional
   double num_field(const char* field, double fallback) const;
   double num_field(const char* field) const;

@@ -18,8 +18,10 @@ DeepSeekBlock load_block(const Checkpoint& ck, const DeepSeekConfig& c, int64_t 
   b.ffn_norm = load_vector_f32(ck, pre + ".post_attention_layernorm.weight", c.hidden_size);
   b.attn = load_mla(ck, pre + ".self_attn", c);
   b.is_moe = c.is_moe_layer(layer);
-  if (b.is_moe) b.moe = load_moe(ck, pre + ".mlp", c);
-  else b.mlp = load_mlp(ck, pre + ".mlp", c.hidden_size, c.intermediate_size, c.fp8_block);
+  if (b.is_moe)
+    b.moe = load_moe(ck, pre + ".mlp", c);
+  else
+    b.mlp = load_mlp(ck, pre + ".mlp", c.hidden_size, c.intermediate_size, c.fp8_block);
   return b;
 }
 
@@ -34,7 +36,8 @@ Tensor load_table(const Checkpoint& ck, const std::string& name, const DeepSeekC
 
 void embedding_row(const Tensor& table, int64_t id, float* out) {
   const int64_t dim = table.dim(1);
-  to_f32(table.dtype, static_cast<const char*>(table.data) + size_t(id * dim) * dtype_size(table.dtype), out, size_t(dim));
+  to_f32(table.dtype, static_cast<const char*>(table.data) + size_t(id * dim) * dtype_size(table.dtype), out,
+         size_t(dim));
 }
 
 std::unique_ptr<DeepSeekModel> DeepSeekModel::load(const std::string& dir) {
@@ -58,8 +61,10 @@ std::unique_ptr<DeepSeekModel> DeepSeekModel::load(const std::string& dir) {
     const std::string pre = "model.layers." + std::to_string(layer);
     if (!ck.has(pre + ".eh_proj.weight")) {
       // Many converted checkpoints drop the MTP module; the main model is complete without it.
-      std::fprintf(stderr, "seek: note: %s has num_nextn_predict_layers=%lld but no '%s.eh_proj.weight'; "
-                   "MTP module not loaded\n", dir.c_str(), (long long)c.num_nextn_predict_layers, pre.c_str());
+      std::fprintf(stderr,
+                   "seek: note: %s has num_nextn_predict_layers=%lld but no '%s.eh_proj.weight'; "
+                   "MTP module not loaded\n",
+                   dir.c_str(), (long long)c.num_nextn_predict_layers, pre.c_str());
       break;
     }
     MtpModule mt;
@@ -92,14 +97,16 @@ void DeepSeekModel::forward(const int32_t* tokens, int64_t T, KVCache& cache, co
     const DeepSeekBlock& b = blocks_[l];
     cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.f32(), T, D, float(c.rms_norm_eps), bf);
     mla_forward(b.attn, c, rope_, int64_t(l), hn.data(), T, cache, f.data(), p);
-    for (int64_t i = 0; i < T * D; i++) h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
+    for (int64_t i = 0; i < T * D; i++)
+      h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
     cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.f32(), T, D, float(c.rms_norm_eps), bf);
     if (b.is_moe)
       moe_forward(b.moe, c, hn.data(), T, f.data(), p,
                   opt.expert_load ? opt.expert_load + int64_t(l) * c.n_routed_experts : nullptr);
     else
       mlp_forward(b.mlp, hn.data(), T, f.data(), p);
-    for (int64_t i = 0; i < T * D; i++) h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
+    for (int64_t i = 0; i < T * D; i++)
+      h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
   }
   cache.set_len(pos0 + T);
 

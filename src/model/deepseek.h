@@ -21,24 +21,24 @@ struct DeepSeekBlock {
   Tensor attn_norm, ffn_norm;  // f32 [dim]
   MlaWeights attn;
   bool is_moe = false;
-  Mlp mlp;                     // dense layers
-  MoeWeights moe;              // MoE layers
+  Mlp mlp;         // dense layers
+  MoeWeights moe;  // MoE layers
 };
 
 // Multi-token-prediction module k (stored as layer num_hidden_layers + k). Loaded and kept; not used by forward().
 struct MtpModule {
-  Tensor enorm, hnorm;         // f32 [dim]
-  Linear eh_proj;              // [dim, 2*dim], input [enorm(emb) ; hnorm(h)]
+  Tensor enorm, hnorm;  // f32 [dim]
+  Linear eh_proj;       // [dim, 2*dim], input [enorm(emb) ; hnorm(h)]
   DeepSeekBlock block;
-  Tensor head_norm;            // shared_head.norm, f32 [dim]
-  bool has_own_head = false;   // shared_head.head present (a copy of lm_head in published checkpoints)
+  Tensor head_norm;           // shared_head.norm, f32 [dim]
+  bool has_own_head = false;  // shared_head.head present (a copy of lm_head in published checkpoints)
   Linear head;
 };
 
 struct ParamCounts {
-  int64_t total = 0;      // main model (embedding, layers, norm, head)
-  int64_t active = 0;     // used per token: everything but the routed experts not chosen
-  int64_t mtp = 0;        // MTP modules, excluding copies of the embedding and head
+  int64_t total = 0;   // main model (embedding, layers, norm, head)
+  int64_t active = 0;  // used per token: everything but the routed experts not chosen
+  int64_t mtp = 0;     // MTP modules, excluding copies of the embedding and head
   int64_t embedding = 0, head = 0;
 };
 
@@ -71,10 +71,10 @@ class DeepSeekModel : public LanguageModel {
   DeepSeekConfig cfg_;
   Checkpoint ck_;
   RopeFrequencies rope_;
-  Tensor embed_;                // [vocab, dim] in checkpoint dtype
+  Tensor embed_;  // [vocab, dim] in checkpoint dtype
   std::vector<DeepSeekBlock> blocks_;
-  Tensor norm_;                 // f32 [dim]
-  Linear head_;                 // [vocab, dim]
+  Tensor norm_;  // f32 [dim]
+  Linear head_;  // [vocab, dim]
   std::vector<MtpModule> mtp_;
 };
 

@@ -21,7 +21,7 @@ namespace seek {
 struct DenseBlock {
   Tensor attn_norm, ffn_norm;  // input_layernorm, post_attention_layernorm: f32 [dim]
   DenseAttention attn;
-  Mlp mlp;                     // gate/up [inter, dim], down [dim, inter]
+  Mlp mlp;  // gate/up [inter, dim], down [dim, inter]
 };
 
 class DenseModel : public LanguageModel {
@@ -53,10 +53,10 @@ class DenseModel : public LanguageModel {
   DenseConfig cfg_;
   Checkpoint ck_;
   RopeFrequencies rope_;
-  Tensor embed_;               // [vocab, dim] in checkpoint dtype
+  Tensor embed_;  // [vocab, dim] in checkpoint dtype
   std::vector<DenseBlock> blocks_;
-  Tensor norm_;                // f32 [dim]
-  Linear head_;                // [vocab, dim]
+  Tensor norm_;  // f32 [dim]
+  Linear head_;  // [vocab, dim]
 };
 
 }  // namespace seek

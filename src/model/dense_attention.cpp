@@ -51,8 +51,7 @@ RopeFrequencies dense_rope_frequencies(const DenseConfig& c) {
   RopeFrequencies plain(c.head_dim, c.rope_theta);
   const DenseRopeScaling& s = c.rope_scaling;
   switch (s.type) {
-    case DenseRopeType::Default:
-      return plain;
+    case DenseRopeType::Default: return plain;
     case DenseRopeType::Linear: {
       std::vector<float> f = plain.freqs();
       for (float& x : f) x /= float(s.factor);
@@ -77,8 +76,8 @@ void dense_attention_forward(const DenseAttention& w, const DenseConfig& c, cons
   std::vector<float> q(static_cast<size_t>(T * H * hd)), k(static_cast<size_t>(T * KV * hd));
   linear_forward(w.q, x, T, q.data(), p);
   linear_forward(w.k, x, T, k.data(), p);
-  float* Kc = cache.k(layer);  // [capacity, KV, hd]
-  float* Vc = cache.v(layer);  // [capacity, KV, hd]
+  float* Kc = cache.k(layer);                         // [capacity, KV, hd]
+  float* Vc = cache.v(layer);                         // [capacity, KV, hd]
   linear_forward(w.v, x, T, Vc + pos0 * KV * hd, p);  // values go straight to their cache rows
 
   // ---- half-split RoPE on every query and key head. The reference casts its f32 cos/sin tables to the

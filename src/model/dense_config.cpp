@@ -126,8 +126,8 @@ DenseConfig parse_dense_config(const json& j, const std::string& source) {
 
   c.bos_token_id = r.int_field("bos_token_id", -1);
   if (c.bos_token_id < -1 || c.bos_token_id >= c.vocab_size)
-    r.fail("bos_token_id", "is " + std::to_string(c.bos_token_id) + ", outside the vocabulary 0.." +
-                               std::to_string(c.vocab_size - 1));
+    r.fail("bos_token_id",
+           "is " + std::to_string(c.bos_token_id) + ", outside the vocabulary 0.." + std::to_string(c.vocab_size - 1));
   c.eos_token_ids = parse_eos(r, c.vocab_size);
   return c;
 }

@@ -14,29 +14,29 @@ enum class DenseRopeType { Default, Linear, Llama3 };
 struct DenseRopeScaling {
   DenseRopeType type = DenseRopeType::Default;  // rope_scaling.rope_type (or .type); Default when absent or null
   double factor = 1.0;
-  double low_freq_factor = 1.0;                 // llama3 only
-  double high_freq_factor = 4.0;                // llama3 only
-  int64_t original_max_position = 0;            // llama3: original_max_position_embeddings
+  double low_freq_factor = 1.0;       // llama3 only
+  double high_freq_factor = 4.0;      // llama3 only
+  int64_t original_max_position = 0;  // llama3: original_max_position_embeddings
 };
 
 struct DenseConfig {
-  std::string model_type;                       // qwen2 | llama
+  std::string model_type;  // qwen2 | llama
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
   int64_t num_hidden_layers = 0;
   int64_t num_attention_heads = 0;
-  int64_t num_key_value_heads = 0;              // defaults to num_attention_heads
-  int64_t head_dim = 0;                         // config head_dim, or hidden_size / num_attention_heads
+  int64_t num_key_value_heads = 0;  // defaults to num_attention_heads
+  int64_t head_dim = 0;             // config head_dim, or hidden_size / num_attention_heads
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000;
   DenseRopeScaling rope_scaling;
   int64_t max_position_embeddings = 0;
   bool tie_word_embeddings = false;
-  bool qkv_bias = false;                        // qwen2: always; llama: attention_bias
-  bool o_bias = false;                          // llama with attention_bias only
-  int64_t bos_token_id = -1;                    // -1: none given
-  std::vector<int64_t> eos_token_ids;           // eos_token_id as an int or a list; empty when none given
+  bool qkv_bias = false;               // qwen2: always; llama: attention_bias
+  bool o_bias = false;                 // llama with attention_bias only
+  int64_t bos_token_id = -1;           // -1: none given
+  std::vector<int64_t> eos_token_ids;  // eos_token_id as an int or a list; empty when none given
 
   int64_t q_dim() const { return num_attention_heads * head_dim; }
   int64_t kv_dim() const { return num_key_value_heads * head_dim; }
@@ -53,7 +53,7 @@ bool is_dense_model_type(const std::string& model_type);
 
 // Parameter counts of the dense model (every parameter is used by every token: active = total).
 struct DenseParamCounts {
-  int64_t total = 0;        // embedding, layers, final norm, head (0 extra when tied)
+  int64_t total = 0;  // embedding, layers, final norm, head (0 extra when tied)
   int64_t embedding = 0, head = 0;
 };
 DenseParamCounts count_dense_params(const DenseConfig& c);

@@ -22,7 +22,7 @@ class DenseKVCache : public SequenceCache {
   int64_t head_dim() const { return head_dim_; }
   int64_t row() const { return row_; }  // values per token per layer in k() and v(): kv_heads * head_dim
   int64_t capacity() const { return cap_; }
-  void reserve(int64_t n);              // capacity >= n tokens; keeps the cached rows
+  void reserve(int64_t n);  // capacity >= n tokens; keeps the cached rows
   // Marks tokens [len(), n) as written (n <= capacity()): the model calls it after filling their rows.
   void extend_to(int64_t n);
   float* k(int64_t layer) { return k_[size_t(layer)].data(); }  // [capacity, kv_heads, head_dim]

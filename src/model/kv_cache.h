@@ -18,8 +18,10 @@ class KVCache : public SequenceCache {
 
   AttnForm form() const { return form_; }
   int64_t len() const override { return len_; }
-  void set_len(int64_t n) override { len_ = n; }  // truncate (n <= len) after a rejected speculative step, or reset to 0
-  void reserve(int64_t n);               // capacity >= n tokens
+  void set_len(int64_t n) override {
+    len_ = n;
+  }                                         // truncate (n <= len) after a rejected speculative step, or reset to 0
+  void reserve(int64_t n);                  // capacity >= n tokens
   int64_t row_a() const { return row_a_; }  // values per token in a(): kv_lora_rank or heads * qk_head_dim
   int64_t row_b() const { return row_b_; }  // values per token in b(): qk_rope_head_dim or heads * v_head_dim
   float* a(int64_t layer) { return a_[size_t(layer)].data(); }

@@ -25,8 +25,8 @@ class SequenceCache {
 
 struct ForwardOptions {
   Precision precision = Precision::F32;
-  bool all_logits = true;           // logits for every new token, or only the last
-  int64_t* expert_load = nullptr;   // MoE models: [layers * n_routed_experts] token counts are added here
+  bool all_logits = true;          // logits for every new token, or only the last
+  int64_t* expert_load = nullptr;  // MoE models: [layers * n_routed_experts] token counts are added here
 };
 
 class LanguageModel {

@@ -23,7 +23,8 @@ Linear load_linear(const Checkpoint& ck, const std::string& prefix, int64_t out,
   l.w.cols = in;
   if (dt == DType::E4M3) {
     const std::string sname = prefix + ".weight_scale_inv";
-    if (!ck.has(sname)) throw Error(ck.dir() + ": missing tensor '" + sname + "' (the block scales of fp8 weight '" + wname + "')");
+    if (!ck.has(sname))
+      throw Error(ck.dir() + ": missing tensor '" + sname + "' (the block scales of fp8 weight '" + wname + "')");
     int64_t b = fp8_block;
     Tensor s = ck.get(sname, {(out + b - 1) / b, (in + b - 1) / b});
     l.scale = s.dtype == DType::F32 ? s : s.to_f32();

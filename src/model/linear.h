@@ -9,10 +9,10 @@
 namespace seek {
 
 struct Linear {
-  WeightRef w;       // [out, in]
-  Tensor storage;    // keeps w.data alive
-  Tensor scale;      // fp8 block scales as f32 [ceil(out/b), ceil(in/b)] (undefined otherwise)
-  Tensor bias;       // f32 [out] or undefined
+  WeightRef w;     // [out, in]
+  Tensor storage;  // keeps w.data alive
+  Tensor scale;    // fp8 block scales as f32 [ceil(out/b), ceil(in/b)] (undefined otherwise)
+  Tensor bias;     // f32 [out] or undefined
 
   int64_t in() const { return w.cols; }
   int64_t out() const { return w.rows; }

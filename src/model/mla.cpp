@@ -55,9 +55,9 @@ void mla_forward(const MlaWeights& w, const DeepSeekConfig& c, const RopeFrequen
   std::vector<float> q(size_t(T * H * qkd));
   if (c.q_lora_rank > 0) {
     std::vector<float> cq(size_t(T * c.q_lora_rank));
-    linear_forward(w.wq_a, x, T, cq.data(), p);                                          // [T, q_lora]
+    linear_forward(w.wq_a, x, T, cq.data(), p);  // [T, q_lora]
     cpu::rmsnorm_forward(cq.data(), cq.data(), w.q_norm.f32(), T, c.q_lora_rank, eps, bf);
-    linear_forward(w.wq_b, cq.data(), T, q.data(), p);                                   // [T, H*qkd]
+    linear_forward(w.wq_b, cq.data(), T, q.data(), p);  // [T, H*qkd]
   } else {
     linear_forward(w.wq, x, T, q.data(), p);
   }
@@ -155,7 +155,8 @@ void mla_forward(const MlaWeights& w, const DeepSeekConfig& c, const RopeFrequen
       std::vector<float> row(static_cast<size_t>(kvr));
       for (int64_t d = 0; d < vd; d++) {
         w.wkv_b.w.row_f32(h * (nope + vd) + nope + d, row.data(), bf);  // W_UV[h, d, :]
-        for (int64_t t = 0; t < T; t++) o[size_t((t * H + h) * vd + d)] = dot(&olat[size_t((t * H + h) * kvr)], row.data(), kvr);
+        for (int64_t t = 0; t < T; t++)
+          o[size_t((t * H + h) * vd + d)] = dot(&olat[size_t((t * H + h) * kvr)], row.data(), kvr);
       }
     });
   }

@@ -10,14 +10,14 @@
 namespace seek {
 
 struct MlaWeights {
-  Linear wq;        // q_lora_rank == 0 only: [heads * qk_head_dim, dim]
-  Linear wq_a;      // [q_lora_rank, dim]
-  Tensor q_norm;    // f32 [q_lora_rank]
-  Linear wq_b;      // [heads * qk_head_dim, q_lora_rank]; per head [qk_nope | qk_rope]
-  Linear wkv_a;     // [kv_lora_rank + qk_rope_head_dim, dim]; [c_kv | k_pe]
-  Tensor kv_norm;   // f32 [kv_lora_rank]
-  Linear wkv_b;     // [heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank]; per head [W_UK | W_UV]
-  Linear wo;        // [dim, heads * v_head_dim]
+  Linear wq;       // q_lora_rank == 0 only: [heads * qk_head_dim, dim]
+  Linear wq_a;     // [q_lora_rank, dim]
+  Tensor q_norm;   // f32 [q_lora_rank]
+  Linear wq_b;     // [heads * qk_head_dim, q_lora_rank]; per head [qk_nope | qk_rope]
+  Linear wkv_a;    // [kv_lora_rank + qk_rope_head_dim, dim]; [c_kv | k_pe]
+  Tensor kv_norm;  // f32 [kv_lora_rank]
+  Linear wkv_b;    // [heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank]; per head [W_UK | W_UV]
+  Linear wo;       // [dim, heads * v_head_dim]
 };
 
 MlaWeights load_mla(const Checkpoint& ck, const std::string& prefix, const DeepSeekConfig& c);

@@ -18,7 +18,8 @@ MoeWeights load_moe(const Checkpoint& ck, const std::string& prefix, const DeepS
   if (c.uses_selection_bias()) w.bias = load_vector_f32(ck, prefix + ".gate.e_score_correction_bias", E);
   w.experts.reserve(size_t(E));
   for (int64_t e = 0; e < E; e++)
-    w.experts.push_back(load_mlp(ck, prefix + ".experts." + std::to_string(e), D, c.moe_intermediate_size, c.fp8_block));
+    w.experts.push_back(
+        load_mlp(ck, prefix + ".experts." + std::to_string(e), D, c.moe_intermediate_size, c.fp8_block));
   if (c.n_shared_experts > 0) {
     w.shared = load_mlp(ck, prefix + ".shared_experts", D, c.n_shared_experts * c.moe_intermediate_size, c.fp8_block);
     w.has_shared = true;
@@ -32,9 +33,8 @@ namespace {
 void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
   std::vector<int32_t> ids(static_cast<size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
-  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
-    return v[a] > v[b] || (v[a] == v[b] && a < b);
-  });
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                    [&](int32_t a, int32_t b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
   std::copy(ids.begin(), ids.begin() + k, out);
 }
 
@@ -120,7 +120,8 @@ void moe_forward(const MoeWeights& w, const DeepSeekConfig& c, const float* x, i
     const int64_t n = int64_t(s.size());
     xe.resize(size_t(n * D));
     ye.resize(size_t(n * D));
-    for (int64_t i = 0; i < n; i++) std::copy(x + s[size_t(i)].first * D, x + (s[size_t(i)].first + 1) * D, &xe[size_t(i * D)]);
+    for (int64_t i = 0; i < n; i++)
+      std::copy(x + s[size_t(i)].first * D, x + (s[size_t(i)].first + 1) * D, &xe[size_t(i * D)]);
     mlp_forward(w.experts[size_t(e)], xe.data(), n, ye.data(), p);  // [n, D]
     for (int64_t i = 0; i < n; i++) {
       float* o = out + s[size_t(i)].first * D;

@@ -6,8 +6,7 @@
 namespace seek {
 
 RopeFrequencies::RopeFrequencies(int64_t dim, double theta) {
-  for (int64_t i = 0; i < dim / 2; i++)
-    freqs_.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(dim)));
+  for (int64_t i = 0; i < dim / 2; i++) freqs_.push_back(1.0f / std::pow(float(theta), float(2 * i) / float(dim)));
 }
 
 RopeFrequencies::RopeFrequencies(const DeepSeekConfig& c) : RopeFrequencies(c.qk_rope_head_dim, c.rope_theta) {
@@ -33,8 +32,8 @@ std::vector<float> llama3_scaled_frequencies(const std::vector<float>& freqs, do
                                              double high_freq_factor, int64_t original_max_position) {
   // Scalars enter the f32 tensor ops as f32 values; the band edges are formed in double, then compared in f32.
   const float L = float(original_max_position), fac = float(factor), low = float(low_freq_factor);
-  const float low_wl = float(double(original_max_position) / low_freq_factor);   // longer: divide by factor
-  const float high_wl = float(double(original_max_position) / high_freq_factor); // shorter: keep
+  const float low_wl = float(double(original_max_position) / low_freq_factor);    // longer: divide by factor
+  const float high_wl = float(double(original_max_position) / high_freq_factor);  // shorter: keep
   const float span = float(high_freq_factor - low_freq_factor);
   const float two_pi = float(2 * M_PI);
   std::vector<float> out(freqs.size());

@@ -51,8 +51,13 @@ json synthetic_config(int64_t target_params, int64_t vocab_size) {
                 {"rope_theta", 10000.0},
                 {"max_position_embeddings", 16384},
                 {"rope_scaling",
-                 {{"type", "yarn"}, {"factor", 4}, {"original_max_position_embeddings", 4096}, {"beta_fast", 32},
-                  {"beta_slow", 1}, {"mscale", 1.0}, {"mscale_all_dim", 1.0}}},
+                 {{"type", "yarn"},
+                  {"factor", 4},
+                  {"original_max_position_embeddings", 4096},
+                  {"beta_fast", 32},
+                  {"beta_slow", 1},
+                  {"mscale", 1.0},
+                  {"mscale_all_dim", 1.0}}},
                 {"tie_word_embeddings", false},
                 {"num_nextn_predict_layers", 0},
                 {"bos_token_id", 0},
@@ -80,7 +85,8 @@ void quantize_fp8(const std::vector<float>& w, int64_t rows, int64_t cols, int64
     for (int64_t j = 0; j < bc; j++) {
       float amax = 0;
       for (int64_t r = i * block; r < std::min(rows, (i + 1) * block); r++)
-        for (int64_t c = j * block; c < std::min(cols, (j + 1) * block); c++) amax = std::max(amax, std::fabs(w[size_t(r * cols + c)]));
+        for (int64_t c = j * block; c < std::min(cols, (j + 1) * block); c++)
+          amax = std::max(amax, std::fabs(w[size_t(r * cols + c)]));
       float scale = amax > 0 ? amax / 448.0f : 1.0f;
       s.f32()[i * bc + j] = scale;
       for (int64_t r = i * block; r < std::min(rows, (i + 1) * block); r++)
@@ -112,7 +118,9 @@ class Writer {
     for (float& v : w) v += 1.0f;
     add(name, convert(w, {n}, opt_.dtype == DType::E4M3 ? DType::BF16 : opt_.dtype));
   }
-  void vector_f32(const std::string& name, int64_t n, double std) { add(name, convert(normal(n, std), {n}, DType::F32)); }
+  void vector_f32(const std::string& name, int64_t n, double std) {
+    add(name, convert(normal(n, std), {n}, DType::F32));
+  }
 
   void finish(const json& config) {
     fs::create_directories(dir_);
@@ -189,7 +197,8 @@ void write_block(Writer& w, const DeepSeekConfig& c, int64_t layer) {
   }
   w.linear(p + ".mlp.gate.weight", c.n_routed_experts, D, /*quantizable=*/false);
   if (c.uses_selection_bias()) w.vector_f32(p + ".mlp.gate.e_score_correction_bias", c.n_routed_experts, 0.01);
-  for (int64_t e = 0; e < c.n_routed_experts; e++) mlp(p + ".mlp.experts." + std::to_string(e), c.moe_intermediate_size);
+  for (int64_t e = 0; e < c.n_routed_experts; e++)
+    mlp(p + ".mlp.experts." + std::to_string(e), c.moe_intermediate_size);
   if (c.n_shared_experts > 0) mlp(p + ".mlp.shared_experts", c.n_shared_experts * c.moe_intermediate_size);
 }
 
@@ -198,8 +207,8 @@ void write_block(Writer& w, const DeepSeekConfig& c, int64_t layer) {
 void write_synthetic_checkpoint(const std::string& dir, const json& config_in, const SyntheticOptions& opt) {
   json config = config_in;
   if (opt.dtype == DType::E4M3)
-    config["quantization_config"] = {{"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"},
-                                     {"weight_block_size", {128, 128}}};
+    config["quantization_config"] = {
+        {"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"}, {"weight_block_size", {128, 128}}};
   DeepSeekConfig c = parse_deepseek_config(config, dir + "/config.json");
   ParamCounts pc = DeepSeekModel::count_params(c);
   Progress progress("synth " + dir, pc.total + pc.mtp, "param");

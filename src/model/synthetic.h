@@ -15,10 +15,10 @@ namespace seek {
 nlohmann::json synthetic_config(int64_t target_params, int64_t vocab_size = 32000);
 
 struct SyntheticOptions {
-  DType dtype = DType::BF16;   // BF16, F16, F32, or E4M3 (128x128 block-quantized Linear weights)
+  DType dtype = DType::BF16;  // BF16, F16, F32, or E4M3 (128x128 block-quantized Linear weights)
   uint64_t seed = 1;
   double init_std = 0.02;
-  int64_t shard_bytes = 0;     // > 0: split into shards of about this size with an index
+  int64_t shard_bytes = 0;  // > 0: split into shards of about this size with an index
 };
 
 // Writes config.json and the safetensors weights (model.safetensors, or shards + index) to `dir` (created).

@@ -30,7 +30,7 @@ struct Coefs {
   float b2, omb2;   // beta2, 1 - beta2
   float bc2_sqrt;   // sqrt(1 - beta2^t)
   float eps;
-  float neg_step;   // -lr / (1 - beta1^t)
+  float neg_step;  // -lr / (1 - beta1^t)
 };
 
 // Forces a product to be rounded to f32 before it is added: the compiler would otherwise fuse a*b + c into one FMA
@@ -203,7 +203,8 @@ double global_grad_norm(const std::vector<Param>& params) {
       offset.back(),
       [&](int64_t lo, int64_t hi, int chunk) {
         double s = 0;
-        for_pieces(offset, lo, hi, [&](size_t i, int64_t b, int64_t e) { s += sum_squares(params[i].grad + b, e - b); });
+        for_pieces(offset, lo, hi,
+                   [&](size_t i, int64_t b, int64_t e) { s += sum_squares(params[i].grad + b, e - b); });
         partial[size_t(chunk)] = s;
       },
       kMinPerThread);

@@ -56,7 +56,7 @@ class AdamW {
 
   AdamWConfig config_;
   std::vector<Param> params_;
-  std::vector<Tensor> m_, v_;  // per param, f32 [numel]
+  std::vector<Tensor> m_, v_;    // per param, f32 [numel]
   std::vector<int64_t> offset_;  // prefix sums of numel: param i covers [offset_[i], offset_[i+1])
   std::map<std::string, size_t> index_;
   int64_t steps_ = 0;

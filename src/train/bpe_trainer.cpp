@@ -25,9 +25,13 @@ const char* const kDeepSeekPreTokenizerJson =
     R"JSON({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[一-龥぀-ゟ゠-ヿ]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]})JSON";
 
 const std::vector<std::string>& default_special_tokens() {
-  static const std::vector<std::string> specials = {
-      "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>", "<｜User｜>", "<｜Assistant｜>", "<think>",
-      "</think>"};
+  static const std::vector<std::string> specials = {"<｜begin▁of▁sentence｜>",
+                                                    "<｜end▁of▁sentence｜>",
+                                                    "<｜▁pad▁｜>",
+                                                    "<｜User｜>",
+                                                    "<｜Assistant｜>",
+                                                    "<think>",
+                                                    "</think>"};
   return specials;
 }
 
@@ -37,7 +41,7 @@ using ojson = nlohmann::ordered_json;
 
 // The byte tokens' order: by the code point of each byte's byte-level character.
 struct ByteOrder {
-  std::array<int32_t, 256> rank{};    // byte -> position
+  std::array<int32_t, 256> rank{};     // byte -> position
   std::array<uint8_t, 256> byte_at{};  // position -> byte
   ByteOrder() {
     std::array<int, 256> bytes;
@@ -377,7 +381,8 @@ std::string bpe_tokenizer_json(const BpeVocab& v) {
   j["added_tokens"] = std::move(added);
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", ojson::array()}};
   j["pre_tokenizer"] = ojson::parse(kDeepSeekPreTokenizerJson);
-  j["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+  j["post_processor"] = {
+      {"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
   j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
   j["model"] = std::move(model);
   return j.dump(2) + "\n";

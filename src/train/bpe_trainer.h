@@ -26,7 +26,8 @@
 
 namespace seek {
 
-// <｜begin▁of▁sentence｜> (id 0), <｜end▁of▁sentence｜> (id 1), <｜▁pad▁｜>, <｜User｜>, <｜Assistant｜>, <think>, </think>.
+// <｜begin▁of▁sentence｜> (id 0), <｜end▁of▁sentence｜> (id 1), <｜▁pad▁｜>, <｜User｜>, <｜Assistant｜>, <think>,
+// </think>.
 const std::vector<std::string>& default_special_tokens();
 
 // DeepSeek-V3's pre_tokenizer object from its tokenizer.json, as JSON text.

@@ -36,8 +36,10 @@ void fsync_file(const fs::path& p) {
 void sync_tree(const fs::path& dir) {
   for (auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_symlink()) continue;
-    if (e.is_regular_file()) fsync_file(e.path());
-    else if (e.is_directory()) fsync_directory(e.path().string());
+    if (e.is_regular_file())
+      fsync_file(e.path());
+    else if (e.is_directory())
+      fsync_directory(e.path().string());
   }
   fsync_directory(dir.string());
 }
@@ -137,8 +139,10 @@ std::string commit_checkpoint(const std::string& out, int64_t step, int keep,
     // run was resumed from an earlier checkpoint) and go first, so the highest step-N is always the latest.
     std::vector<std::pair<int64_t, std::string>> older;
     for (auto& c : list_checkpoints(out)) {
-      if (c.first < step) older.push_back(c);
-      else if (c.first > step) remove_out_of_sight(dir, c.second);
+      if (c.first < step)
+        older.push_back(c);
+      else if (c.first > step)
+        remove_out_of_sight(dir, c.second);
     }
     std::sort(older.rbegin(), older.rend());
     for (size_t i = size_t(keep - 1); i < older.size(); i++) remove_out_of_sight(dir, older[i].second);

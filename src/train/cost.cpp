@@ -47,19 +47,22 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
 // precision, which is 20% of an FP8 peak twice as high.
 std::string assumed_basis(const DeviceSpec& d, TrainPrecision p, double bf16_peak, double peak) {
   if (d.measured)
-    return fmt("assumed: %.0f%% of this machine's measured bf16 matmul rate (%.1f GFLOP/s, seek's own GEMM on a "
-               "compute-bound shape), the same model-FLOPs utilization as the accelerator default; no seek training "
-               "run has calibrated it yet, so pass --utilization with the mfu a run reports in metrics.jsonl",
-               100 * kAssumedMfuOfBf16Peak, peak / 1e9);
-  std::string s = fmt("assumed: model-FLOPs utilization of %.0f%% of the device's dense BF16 peak (%.1f TFLOP/s), "
-                      "the middle of the 38-46%% that published large-scale pretraining runs report against the "
-                      "dense BF16 peak",
-                      100 * kAssumedMfuOfBf16Peak, bf16_peak / 1e12);
+    return fmt(
+        "assumed: %.0f%% of this machine's measured bf16 matmul rate (%.1f GFLOP/s, seek's own GEMM on a "
+        "compute-bound shape), the same model-FLOPs utilization as the accelerator default; no seek training "
+        "run has calibrated it yet, so pass --utilization with the mfu a run reports in metrics.jsonl",
+        100 * kAssumedMfuOfBf16Peak, peak / 1e9);
+  std::string s =
+      fmt("assumed: model-FLOPs utilization of %.0f%% of the device's dense BF16 peak (%.1f TFLOP/s), "
+          "the middle of the 38-46%% that published large-scale pretraining runs report against the "
+          "dense BF16 peak",
+          100 * kAssumedMfuOfBf16Peak, bf16_peak / 1e12);
   if (p == TrainPrecision::FP8)
-    s += fmt("; FP8 GEMMs are not assumed to raise the achieved rate (step time at scale is bound by MoE "
-             "all-to-all, pipeline bubbles, attention and the BF16/FP32 work, and fine-grained FP8 scaling costs "
-             "GEMM rate), so it is %.1f%% of the dense FP8 peak (%.1f TFLOP/s)",
-             100 * kAssumedMfuOfBf16Peak * bf16_peak / peak, peak / 1e12);
+    s +=
+        fmt("; FP8 GEMMs are not assumed to raise the achieved rate (step time at scale is bound by MoE "
+            "all-to-all, pipeline bubbles, attention and the BF16/FP32 work, and fine-grained FP8 scaling costs "
+            "GEMM rate), so it is %.1f%% of the dense FP8 peak (%.1f TFLOP/s)",
+            100 * kAssumedMfuOfBf16Peak * bf16_peak / peak, peak / 1e12);
   return s;
 }
 
@@ -108,8 +111,12 @@ nlohmann::json plan_cost(const CostPlan& plan) {
                   {"mtp_params", pc.mtp}};
   out["seq_len"] = plan.seq_len;
   out["mtp_depth"] = plan.mtp_depth;
-  out["flops_per_token"] = {{"matmul", f.matmul},   {"attention", f.attention}, {"head", f.head},
-                            {"mtp", f.mtp},         {"forward", f.forward},     {"training", f.training},
+  out["flops_per_token"] = {{"matmul", f.matmul},
+                            {"attention", f.attention},
+                            {"head", f.head},
+                            {"mtp", f.mtp},
+                            {"forward", f.forward},
+                            {"training", f.training},
                             {"active_matmul_params", f.active_matmul_params + f.head_params},
                             {"mtp_active_matmul_params", f.mtp_active_matmul_params}};
   const double total = f.training * plan.tokens;
@@ -126,9 +133,8 @@ nlohmann::json plan_cost(const CostPlan& plan) {
   if (plan.utilization) {
     util = *plan.utilization;
     out["utilization_source"] = "given";
-    out["utilization_basis"] = std::string("given: achieved model FLOP/s = ") + fmt("%.3g", util) +
-                               " x the device's " + (dev.measured ? "measured " : "dense ") +
-                               train_precision_name(plan.precision) + " peak";
+    out["utilization_basis"] = std::string("given: achieved model FLOP/s = ") + fmt("%.3g", util) + " x the device's " +
+                               (dev.measured ? "measured " : "dense ") + train_precision_name(plan.precision) + " peak";
   } else {
     util = kAssumedMfuOfBf16Peak * bf16_peak / peak;
     out["utilization_source"] = "assumed";

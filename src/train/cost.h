@@ -14,11 +14,11 @@ namespace seek {
 
 struct CostPlan {
   DeepSeekConfig config;
-  std::string model_source;          // "preset deepseek-v3" or the config file, for the report
+  std::string model_source;  // "preset deepseek-v3" or the config file, for the report
   int64_t seq_len = 4096;
   int64_t mtp_depth = 0;
-  double tokens = 0;                 // training tokens (> 0)
-  std::string device;                // a device_table() name
+  double tokens = 0;   // training tokens (> 0)
+  std::string device;  // a device_table() name
   TrainPrecision precision = TrainPrecision::BF16;
   std::optional<double> utilization;     // achieved / the device's peak at `precision`, in (0, 1]; unset: assumed
   std::optional<double> price_per_hour;  // USD per device-hour; unset: the device's default

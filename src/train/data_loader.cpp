@@ -140,8 +140,8 @@ DataLoader::DataLoader(const TokenDataset& data, Split split, int64_t seq_len, i
   int64_t w = data_.windows(split, seq_len);
   if (w < 1)
     throw Error(data_.dir() + ": the " + std::string(split_name(split)) + " split has " +
-                std::to_string(data_.tokens(split)) + " tokens, fewer than one window of sequence length + 1 = " +
-                std::to_string(seq_len + 1));
+                std::to_string(data_.tokens(split)) +
+                " tokens, fewer than one window of sequence length + 1 = " + std::to_string(seq_len + 1));
   windows_ = uint64_t(w);
   start_epoch();
 }

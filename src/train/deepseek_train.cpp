@@ -18,34 +18,34 @@ struct TrainModel::Block {
   bool is_moe = false;
   MlpP mlp;
   MoeP moe;
-  int64_t load_index = -1;      // row of load_ (MoE blocks)
+  int64_t load_index = -1;  // row of load_ (MoE blocks)
 };
 
 struct TrainModel::Mtp {
   VectorP enorm, hnorm, head_norm;  // [D]
   LinearP eh_proj;                  // [D, 2D], input [enorm(emb) ; hnorm(h)]
   Block block;
-  LinearP head;                     // shared_head.head [V, D]
+  LinearP head;  // shared_head.head [V, D]
 };
 
 struct TrainModel::BlockActs {
-  uninit_vector<float> x;             // [N, D] block input
-  uninit_vector<float> n1, r1;        // attn_norm(x) [N, D], its rstd [N]
+  uninit_vector<float> x;       // [N, D] block input
+  uninit_vector<float> n1, r1;  // attn_norm(x) [N, D], its rstd [N]
   MlaActs attn;
-  uninit_vector<float> x1;            // x + attn [N, D]
-  uninit_vector<float> n2, r2;        // ffn_norm(x1), rstd
+  uninit_vector<float> x1;      // x + attn [N, D]
+  uninit_vector<float> n2, r2;  // ffn_norm(x1), rstd
   MlpActs mlp;
   MoeActs moe;
 };
 
 struct MtpActs {
-  uninit_vector<float> e, en, e_rstd;     // [Nk, D] embeddings of t_{i+k}, enorm(e), rstd
-  uninit_vector<float> h, hn, h_rstd;     // [Nk, D] previous hidden rows, hnorm(h), rstd
-  uninit_vector<float> cat;               // [Nk, 2D]
-  uninit_vector<float> out;               // [Nk, D] block output h^k
-  uninit_vector<float> on, o_rstd;        // shared_head.norm(h^k), rstd
+  uninit_vector<float> e, en, e_rstd;  // [Nk, D] embeddings of t_{i+k}, enorm(e), rstd
+  uninit_vector<float> h, hn, h_rstd;  // [Nk, D] previous hidden rows, hnorm(h), rstd
+  uninit_vector<float> cat;            // [Nk, 2D]
+  uninit_vector<float> out;            // [Nk, D] block output h^k
+  uninit_vector<float> on, o_rstd;     // shared_head.norm(h^k), rstd
   std::vector<int32_t> emb_ids, targets;
-  int64_t count = 0;                    // predictions
+  int64_t count = 0;  // predictions
 };
 
 struct TrainModel::Workspace {
@@ -93,7 +93,8 @@ TrainModel::TrainModel(const DeepSeekConfig& c) : cfg_(c), ws_(std::make_unique<
     mtp_.push_back(std::move(m));
   }
   for (auto& p : ps_.all())
-    if (p.shape.size() == 1 && p.name.find("norm") != std::string::npos) std::fill(p.value.begin(), p.value.end(), 1.0f);
+    if (p.shape.size() == 1 && p.name.find("norm") != std::string::npos)
+      std::fill(p.value.begin(), p.value.end(), 1.0f);
 }
 
 void TrainModel::init_random(uint64_t seed, double std) {
@@ -262,7 +263,8 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
   for (int64_t i = 0; i < N; i++)
     check(tokens[i] >= 0 && tokens[i] < V,
           "token id " + std::to_string(tokens[i]) + " out of range for vocab_size " + std::to_string(V));
-  const int64_t depth = opt.mtp_depth < 0 ? int64_t(mtp_.size()) : std::min<int64_t>(opt.mtp_depth, int64_t(mtp_.size()));
+  const int64_t depth =
+      opt.mtp_depth < 0 ? int64_t(mtp_.size()) : std::min<int64_t>(opt.mtp_depth, int64_t(mtp_.size()));
   Workspace& ws = *ws_;
   const RowShape s{B, T};
   rope_.build(c, s);
@@ -289,7 +291,8 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
   L.main_tokens = B * (T - 1);
   uninit_vector<float> dhn(forward_only ? 0 : size_t(N * D));
   L.main = head_loss(head_, ws.hn.data(), ws.targets.data(), N, grad_scale / double(L.main_tokens), forward_only,
-                     dhn.data(), opt.precision) / double(L.main_tokens);
+                     dhn.data(), opt.precision) /
+           double(L.main_tokens);
 
   // ---- MTP modules forward: module k sees positions i = 0..T-1-k and predicts t_{i+k+1}
   ws.mtp.resize(size_t(depth));
@@ -345,7 +348,8 @@ Losses TrainModel::step(const int32_t* tokens, int64_t B, int64_t T, const LossO
     const double w = opt.mtp_lambda / double(depth);
     if (!forward_only) dh_mtp_head[size_t(k - 1)].resize(size_t(Nk * D));
     const double lk = head_loss(m.head, a.on.data(), a.targets.data(), Nk, grad_scale * w / double(a.count),
-                                forward_only, dh_mtp_head[size_t(k - 1)].data(), opt.precision) / double(a.count);
+                                forward_only, dh_mtp_head[size_t(k - 1)].data(), opt.precision) /
+                      double(a.count);
     L.mtp.push_back(lk);
     prev = a.out.data();
     prevT = Tk;

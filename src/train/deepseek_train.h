@@ -17,16 +17,16 @@
 namespace seek::train {
 
 struct LossOptions {
-  double mtp_lambda = 0.3;       // weight of the MTP losses (divided by the depth)
-  int64_t mtp_depth = -1;        // modules used; -1: all the config has
-  double balance_alpha = 1e-4;   // sequence-wise balance loss weight (0: off)
+  double mtp_lambda = 0.3;      // weight of the MTP losses (divided by the depth)
+  int64_t mtp_depth = -1;       // modules used; -1: all the config has
+  double balance_alpha = 1e-4;  // sequence-wise balance loss weight (0: off)
   GemmPrecision precision = GemmPrecision::F32;
 };
 
 struct Losses {
   double total = 0, main = 0, balance = 0;
-  std::vector<double> mtp;       // per module k = 1..D: its mean cross-entropy
-  int64_t main_tokens = 0;       // predictions counted in `main`
+  std::vector<double> mtp;  // per module k = 1..D: its mean cross-entropy
+  int64_t main_tokens = 0;  // predictions counted in `main`
 };
 
 class TrainModel {
@@ -72,10 +72,10 @@ class TrainModel {
 
   DeepSeekConfig cfg_;
   ParamStore ps_;
-  LinearP embed_;                // [V, D] (a Linear's storage: rows are token embeddings)
+  LinearP embed_;  // [V, D] (a Linear's storage: rows are token embeddings)
   std::vector<std::unique_ptr<Block>> blocks_;
   VectorP norm_;
-  LinearP head_;                 // lm_head, or the embedding when tied
+  LinearP head_;  // lm_head, or the embedding when tied
   std::vector<std::unique_ptr<Mtp>> mtp_;
   std::vector<std::vector<int64_t>> load_;
   std::vector<int64_t> moe_layer_of_block_;  // index into load_ per block (main then MTP), -1 for dense

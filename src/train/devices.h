@@ -14,12 +14,12 @@ TrainPrecision parse_train_precision(const std::string& s);  // "bf16" | "fp8"; 
 const char* train_precision_name(TrainPrecision p);
 
 struct DeviceSpec {
-  std::string name;         // "h800", "h100", "h200", "a100", "cpu"
+  std::string name;  // "h800", "h100", "h200", "a100", "cpu"
   std::string description;
-  double bf16_peak = 0;     // dense (non-sparse) tensor-core FLOP/s per device; 0 for cpu (measured instead)
-  double fp8_peak = 0;      // dense FP8 FLOP/s; 0 when the device has no FP8 tensor cores
+  double bf16_peak = 0;       // dense (non-sparse) tensor-core FLOP/s per device; 0 for cpu (measured instead)
+  double fp8_peak = 0;        // dense FP8 FLOP/s; 0 when the device has no FP8 tensor cores
   double price_per_hour = 0;  // USD per device-hour, a default for planning; 0 = unknown
-  bool measured = false;    // peak comes from measured_matmul_peak_flops, not from the table
+  bool measured = false;      // peak comes from measured_matmul_peak_flops, not from the table
 };
 
 const std::vector<DeviceSpec>& device_table();

@@ -18,9 +18,9 @@ int64_t block_active_matmul_params(const DeepSeekConfig& c, int64_t layer) {
   int64_t ffn;
   if (c.is_moe_layer(layer)) {
     const int64_t expert = 3 * D * c.moe_intermediate_size;
-    ffn = c.n_routed_experts * D                            // gate [n_routed, D]
-          + c.n_shared_experts * expert                     // shared experts: every token
-          + c.num_experts_per_tok * expert;                 // the top-k routed experts
+    ffn = c.n_routed_experts * D             // gate [n_routed, D]
+          + c.n_shared_experts * expert      // shared experts: every token
+          + c.num_experts_per_tok * expert;  // the top-k routed experts
   } else {
     ffn = 3 * D * c.intermediate_size;
   }
@@ -47,8 +47,8 @@ FlopsPerToken flops_per_token(const DeepSeekConfig& c, int64_t seq_len, int64_t 
   double mtp_attention = 0;
   for (int64_t k = 0; k < mtp_depth; k++) {
     // eh_proj [D, 2D] on [enorm(emb) ; hnorm(h)], one block (stored as layer num_hidden_layers + k), shared head.
-    f.mtp_active_matmul_params += 2 * c.hidden_size * c.hidden_size +
-                                  block_active_matmul_params(c, c.num_hidden_layers + k) + f.head_params;
+    f.mtp_active_matmul_params +=
+        2 * c.hidden_size * c.hidden_size + block_active_matmul_params(c, c.num_hidden_layers + k) + f.head_params;
     mtp_attention += attn_layer;
   }
   f.mtp = 2.0 * double(f.mtp_active_matmul_params) + mtp_attention;

@@ -19,7 +19,7 @@ struct FlopsPerToken {
   double training = 0;   // 3 x forward: the backward computes gradients for inputs and weights, each ~ forward
 
   // Parameters behind `matmul` / `head` / `mtp` (what 2x multiplies), for reports.
-  int64_t active_matmul_params = 0;      // main model, without the head
+  int64_t active_matmul_params = 0;  // main model, without the head
   int64_t head_params = 0;
   int64_t mtp_active_matmul_params = 0;  // eh_proj + block Linears + shared head, all modules
 };

@@ -22,7 +22,7 @@ void linear_fwd(const LinearP& l, const float* x, int64_t M, float* y, GemmPreci
 void linear_bwd(const LinearP& l, const float* x, const float* dy, int64_t M, float* dx, bool accumulate_dx,
                 GemmPrecision p) {
   if (M == 0) return;
-  cpu::gemm_tn(l.g, dy, x, l.out, l.in, M, true, p);                   // dW[out, in] += dy[M, out]^T x[M, in]
+  cpu::gemm_tn(l.g, dy, x, l.out, l.in, M, true, p);                    // dW[out, in] += dy[M, out]^T x[M, in]
   if (dx) cpu::gemm_nn(dx, dy, l.w, M, l.in, l.out, accumulate_dx, p);  // dx[M, in] = dy[M, out] W[out, in]
 }
 

@@ -62,8 +62,9 @@ double LrSchedule::lr(int64_t s) const {
 void LrSchedule::validate(const std::string& where) const {
   const std::string w = where + ": ";
   check(std::isfinite(peak_lr) && peak_lr > 0, w + "peak_lr = " + std::to_string(peak_lr) + ", expected > 0");
-  check(std::isfinite(min_lr) && min_lr >= 0 && min_lr <= peak_lr,
-        w + "min_lr = " + std::to_string(min_lr) + ", expected between 0 and peak_lr (" + std::to_string(peak_lr) + ")");
+  check(
+      std::isfinite(min_lr) && min_lr >= 0 && min_lr <= peak_lr,
+      w + "min_lr = " + std::to_string(min_lr) + ", expected between 0 and peak_lr (" + std::to_string(peak_lr) + ")");
   check(warmup_steps >= 0, w + "warmup_steps = " + std::to_string(warmup_steps) + ", expected >= 0");
   if (type == Type::Cosine)
     check(total_steps >= warmup_steps, w + "total_steps = " + std::to_string(total_steps) +

@@ -25,7 +25,7 @@ struct LrSchedule {
   int64_t decay_steps = 0;  // wsd: length of the final decay
   Decay decay = Decay::Linear;
 
-  double lr(int64_t step) const;  // step >= 0
+  double lr(int64_t step) const;                  // step >= 0
   void validate(const std::string& where) const;  // throws Error naming `where` and the field
   nlohmann::json to_json() const;
 };

@@ -61,7 +61,8 @@ std::vector<nlohmann::json> read_metrics(const std::string& out_dir_or_file) {
 MetricsWriter::MetricsWriter(const std::string& out_dir, std::optional<int64_t> resume_step) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  check(!ec && fs::is_directory(out_dir), out_dir + ": cannot create the output folder" + (ec ? " (" + ec.message() + ")" : ""));
+  check(!ec && fs::is_directory(out_dir),
+        out_dir + ": cannot create the output folder" + (ec ? " (" + ec.message() + ")" : ""));
   path_ = (fs::path(out_dir) / "metrics.jsonl").string();
   if (resume_step && fs::exists(path_)) {
     // Keep the resumed run's curve up to its checkpoint; rewrite atomically so a crash here loses nothing.

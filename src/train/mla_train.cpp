@@ -47,16 +47,16 @@ void mla_fwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
     a.qa.resize(size_t(N * qr));
     a.qa_rstd.resize(size_t(N));
     a.qan.resize(size_t(N * qr));
-    linear_fwd(w.wq_a, x, N, a.qa.data(), p);                                                  // [N, qr]
+    linear_fwd(w.wq_a, x, N, a.qa.data(), p);  // [N, qr]
     cpu::rmsnorm_train_forward(a.qan.data(), a.qa_rstd.data(), a.qa.data(), w.q_norm.w, N, qr, eps);
-    linear_fwd(w.wq_b, a.qan.data(), N, a.q.data(), p);                                        // [N, H*dqk]
+    linear_fwd(w.wq_b, a.qan.data(), N, a.q.data(), p);  // [N, H*dqk]
   } else {
     linear_fwd(w.wq, x, N, a.q.data(), p);
   }
   cpu::rope_train(a.q.data(), N, H, dqk, dn, dr, rope.pos.data(), rope.cos.data(), rope.sin.data(), false);
   // keys and values from the latent
   a.kva.resize(size_t(N * (r + dr)));
-  linear_fwd(w.wkv_a, x, N, a.kva.data(), p);                                                 // [N, r + dr]
+  linear_fwd(w.wkv_a, x, N, a.kva.data(), p);  // [N, r + dr]
   cpu::rope_train(a.kva.data(), N, 1, r + dr, r, dr, rope.pos.data(), rope.cos.data(), rope.sin.data(), false);
   a.c_rstd.resize(size_t(N));
   a.cn.resize(size_t(N * r));
@@ -66,7 +66,7 @@ void mla_fwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
     cpu::rmsnorm_train_forward(a.cn.data(), a.c_rstd.data(), cbuf.data(), w.kv_norm.w, N, r, eps);
   }
   a.kv.resize(size_t(N * H * (dn + dv)));
-  linear_fwd(w.wkv_b, a.cn.data(), N, a.kv.data(), p);                                        // [N, H*(dn+dv)]
+  linear_fwd(w.wkv_b, a.cn.data(), N, a.kv.data(), p);  // [N, H*(dn+dv)]
   a.k.resize(size_t(N * H * dqk));
   a.v.resize(size_t(N * H * dv));
   for (int64_t i = 0; i < N; i++)
@@ -81,7 +81,7 @@ void mla_fwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const Ro
   a.o.resize(size_t(N * H * dv));
   cpu::attention_train_forward(a.o.data(), a.p.data(), a.q.data(), a.k.data(), a.v.data(), s.B, s.T, H, dqk, dv,
                                c.softmax_scale());
-  linear_fwd(w.wo, a.o.data(), N, out, p);                                                    // [N, D]
+  linear_fwd(w.wo, a.o.data(), N, out, p);  // [N, D]
 }
 
 void mla_bwd(const MlaP& w, const DeepSeekConfig& c, const RowShape& s, const RopeTables& rope, const float* x,

@@ -13,14 +13,14 @@ namespace seek::train {
 
 struct MlaP {
   bool q_lora = false;
-  LinearP wq;              // no q_lora: [H*dqk, D]
-  LinearP wq_a;            // [qr, D]
-  VectorP q_norm;          // [qr]
-  LinearP wq_b;            // [H*dqk, qr]
-  LinearP wkv_a;           // [r + dr, D]
-  VectorP kv_norm;         // [r]
-  LinearP wkv_b;           // [H*(dn+dv), r]
-  LinearP wo;              // [D, H*dv]
+  LinearP wq;       // no q_lora: [H*dqk, D]
+  LinearP wq_a;     // [qr, D]
+  VectorP q_norm;   // [qr]
+  LinearP wq_b;     // [H*dqk, qr]
+  LinearP wkv_a;    // [r + dr, D]
+  VectorP kv_norm;  // [r]
+  LinearP wkv_b;    // [H*(dn+dv), r]
+  LinearP wo;       // [D, H*dv]
 };
 MlaP make_mla(ParamStore& ps, const std::string& prefix, const DeepSeekConfig& c);
 
@@ -31,14 +31,14 @@ struct RowShape {
 };
 
 struct MlaActs {
-  uninit_vector<float> qa, qa_rstd, qan;   // [N, qr], [N], [N, qr]  (q_lora only)
-  uninit_vector<float> q;                  // [N, H, dqk]  after rope
-  uninit_vector<float> kva;                // [N, r + dr]  kpe part after rope
-  uninit_vector<float> c_rstd, cn;         // [N], [N, r]
-  uninit_vector<float> kv;                 // [N, H, dn + dv]
-  uninit_vector<float> k, v;               // [N, H, dqk], [N, H, dv]
-  uninit_vector<float> p;                  // [B, H, T, T]
-  uninit_vector<float> o;                  // [N, H*dv]
+  uninit_vector<float> qa, qa_rstd, qan;  // [N, qr], [N], [N, qr]  (q_lora only)
+  uninit_vector<float> q;                 // [N, H, dqk]  after rope
+  uninit_vector<float> kva;               // [N, r + dr]  kpe part after rope
+  uninit_vector<float> c_rstd, cn;        // [N], [N, r]
+  uninit_vector<float> kv;                // [N, H, dn + dv]
+  uninit_vector<float> k, v;              // [N, H, dqk], [N, H, dv]
+  uninit_vector<float> p;                 // [B, H, T, T]
+  uninit_vector<float> o;                 // [N, H*dv]
 };
 
 // Rope tables for positions 0..T-1: cos/sin [T, dr/2].

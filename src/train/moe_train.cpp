@@ -18,7 +18,8 @@ MoeP make_moe(ParamStore& ps, const std::string& prefix, const DeepSeekConfig& c
   for (int64_t e = 0; e < E; e++)
     w.experts.push_back(make_mlp(ps, prefix + ".experts." + std::to_string(e), D, c.moe_intermediate_size));
   w.has_shared = c.n_shared_experts > 0;
-  if (w.has_shared) w.shared = make_mlp(ps, prefix + ".shared_experts", D, c.n_shared_experts * c.moe_intermediate_size);
+  if (w.has_shared)
+    w.shared = make_mlp(ps, prefix + ".shared_experts", D, c.n_shared_experts * c.moe_intermediate_size);
   return w;
 }
 
@@ -30,25 +31,28 @@ void moe_fwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
   linear_fwd(w.gate, x, N, a.scores.data(), GemmPrecision::F32);  // the gate stays in f32, as V3 trains it
   a.idx.resize(size_t(N * K));
   a.wt.resize(size_t(N * K));
-  parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t t = lo; t < hi; t++) {
-      float* sc = &a.scores[size_t(t * E)];
-      if (c.scoring_func == ScoringFunc::Softmax) {
-        float mx = *std::max_element(sc, sc + E), sum = 0;
-        for (int64_t e = 0; e < E; e++) sum += sc[e] = std::exp(sc[e] - mx);
-        for (int64_t e = 0; e < E; e++) sc[e] /= sum;
-      } else {
-        for (int64_t e = 0; e < E; e++) sc[e] = 1.0f / (1.0f + std::exp(-sc[e]));
-      }
-      int32_t* id = &a.idx[size_t(t * K)];
-      moe_select_experts(c, sc, w.has_bias ? w.bias.w : nullptr, id);
-      float* wt = &a.wt[size_t(t * K)];
-      float sum = 0;
-      for (int64_t k = 0; k < K; k++) sum += wt[k] = sc[id[k]];
-      for (int64_t k = 0; k < K; k++)
-        wt[k] = (c.renormalize_topk() ? wt[k] / sum : wt[k]) * float(c.routed_scaling_factor);
-    }
-  }, 16);
+  parallel_ranges(
+      N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t t = lo; t < hi; t++) {
+          float* sc = &a.scores[size_t(t * E)];
+          if (c.scoring_func == ScoringFunc::Softmax) {
+            float mx = *std::max_element(sc, sc + E), sum = 0;
+            for (int64_t e = 0; e < E; e++) sum += sc[e] = std::exp(sc[e] - mx);
+            for (int64_t e = 0; e < E; e++) sc[e] /= sum;
+          } else {
+            for (int64_t e = 0; e < E; e++) sc[e] = 1.0f / (1.0f + std::exp(-sc[e]));
+          }
+          int32_t* id = &a.idx[size_t(t * K)];
+          moe_select_experts(c, sc, w.has_bias ? w.bias.w : nullptr, id);
+          float* wt = &a.wt[size_t(t * K)];
+          float sum = 0;
+          for (int64_t k = 0; k < K; k++) sum += wt[k] = sc[id[k]];
+          for (int64_t k = 0; k < K; k++)
+            wt[k] = (c.renormalize_topk() ? wt[k] / sum : wt[k]) * float(c.routed_scaling_factor);
+        }
+      },
+      16);
   // the assignments of each expert, in token order
   a.rows.assign(size_t(E), {});
   for (int64_t t = 0; t < N; t++)
@@ -66,7 +70,8 @@ void moe_fwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
       double sum = 0;
       for (int64_t e = 0; e < E; e++) sum += sc[e];
       for (int64_t e = 0; e < E; e++) P[size_t(e)] += sc[e] / sum / double(s.T);
-      for (int64_t k = 0; k < K; k++) a.f[size_t(b * E + a.idx[size_t(t * K + k)])] += float(double(E) / double(K * s.T));
+      for (int64_t k = 0; k < K; k++)
+        a.f[size_t(b * E + a.idx[size_t(t * K + k)])] += float(double(E) / double(K * s.T));
     }
     for (int64_t e = 0; e < E; e++) a.balance += double(a.f[size_t(b * E + e)]) * P[size_t(e)];
   }
@@ -135,42 +140,45 @@ void moe_bwd(const MoeP& w, const DeepSeekConfig& c, const RowShape& s, const fl
 
   // gradient w.r.t. the scores ds[N, E], then the gate logits
   uninit_vector<float> dlogit(static_cast<size_t>(N * E));
-  parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
-    std::vector<double> ds(static_cast<size_t>(E));
-    for (int64_t t = lo; t < hi; t++) {
-      const float* sc = &a.scores[size_t(t * E)];
-      const int32_t* id = &a.idx[size_t(t * K)];
-      std::fill(ds.begin(), ds.end(), 0.0);
-      const double rsf = c.routed_scaling_factor;
-      if (c.renormalize_topk()) {  // w_k = rsf * s_k / S,  S = sum of chosen s
-        double S = 0, dot = 0;
-        for (int64_t k = 0; k < K; k++) {
-          S += sc[id[k]];
-          dot += double(dwt[size_t(t * K + k)]) * sc[id[k]];
+  parallel_ranges(
+      N,
+      [&](int64_t lo, int64_t hi, int) {
+        std::vector<double> ds(static_cast<size_t>(E));
+        for (int64_t t = lo; t < hi; t++) {
+          const float* sc = &a.scores[size_t(t * E)];
+          const int32_t* id = &a.idx[size_t(t * K)];
+          std::fill(ds.begin(), ds.end(), 0.0);
+          const double rsf = c.routed_scaling_factor;
+          if (c.renormalize_topk()) {  // w_k = rsf * s_k / S,  S = sum of chosen s
+            double S = 0, dot = 0;
+            for (int64_t k = 0; k < K; k++) {
+              S += sc[id[k]];
+              dot += double(dwt[size_t(t * K + k)]) * sc[id[k]];
+            }
+            for (int64_t k = 0; k < K; k++) ds[size_t(id[k])] += rsf * (dwt[size_t(t * K + k)] / S - dot / (S * S));
+          } else {
+            for (int64_t k = 0; k < K; k++) ds[size_t(id[k])] += rsf * dwt[size_t(t * K + k)];
+          }
+          if (balance_scale != 0) {  // P_i = mean_t s'_i, s' = s / sum(s): d/ds_j = (g_j - sum_i g_i s'_i) / sum(s)
+            const int64_t b = t / s.T;
+            double sum = 0;
+            for (int64_t e = 0; e < E; e++) sum += sc[e];
+            double gs = 0;
+            for (int64_t e = 0; e < E; e++) gs += double(a.f[size_t(b * E + e)]) * sc[e] / sum;
+            const double k = balance_scale / double(s.T);
+            for (int64_t e = 0; e < E; e++) ds[size_t(e)] += k * (a.f[size_t(b * E + e)] - gs) / sum;
+          }
+          float* dl = &dlogit[size_t(t * E)];
+          if (c.scoring_func == ScoringFunc::Softmax) {
+            double dot = 0;
+            for (int64_t e = 0; e < E; e++) dot += ds[size_t(e)] * sc[e];
+            for (int64_t e = 0; e < E; e++) dl[e] = float(sc[e] * (ds[size_t(e)] - dot));
+          } else {
+            for (int64_t e = 0; e < E; e++) dl[e] = float(ds[size_t(e)] * sc[e] * (1.0 - sc[e]));
+          }
         }
-        for (int64_t k = 0; k < K; k++) ds[size_t(id[k])] += rsf * (dwt[size_t(t * K + k)] / S - dot / (S * S));
-      } else {
-        for (int64_t k = 0; k < K; k++) ds[size_t(id[k])] += rsf * dwt[size_t(t * K + k)];
-      }
-      if (balance_scale != 0) {  // P_i = mean_t s'_i, s' = s / sum(s): d/ds_j = (g_j - sum_i g_i s'_i) / sum(s)
-        const int64_t b = t / s.T;
-        double sum = 0;
-        for (int64_t e = 0; e < E; e++) sum += sc[e];
-        double gs = 0;
-        for (int64_t e = 0; e < E; e++) gs += double(a.f[size_t(b * E + e)]) * sc[e] / sum;
-        const double k = balance_scale / double(s.T);
-        for (int64_t e = 0; e < E; e++) ds[size_t(e)] += k * (a.f[size_t(b * E + e)] - gs) / sum;
-      }
-      float* dl = &dlogit[size_t(t * E)];
-      if (c.scoring_func == ScoringFunc::Softmax) {
-        double dot = 0;
-        for (int64_t e = 0; e < E; e++) dot += ds[size_t(e)] * sc[e];
-        for (int64_t e = 0; e < E; e++) dl[e] = float(sc[e] * (ds[size_t(e)] - dot));
-      } else {
-        for (int64_t e = 0; e < E; e++) dl[e] = float(ds[size_t(e)] * sc[e] * (1.0 - sc[e]));
-      }
-    }
-  }, 16);
+      },
+      16);
   linear_bwd(w.gate, x, dlogit.data(), N, dx, true, GemmPrecision::F32);
 }
 

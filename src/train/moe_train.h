@@ -14,8 +14,8 @@
 namespace seek::train {
 
 struct MoeP {
-  LinearP gate;              // [E, D]
-  VectorP bias;              // e_score_correction_bias [E] (noaux_tc only; not trained by gradients)
+  LinearP gate;  // [E, D]
+  VectorP bias;  // e_score_correction_bias [E] (noaux_tc only; not trained by gradients)
   bool has_bias = false;
   std::vector<MlpP> experts;
   MlpP shared;
@@ -24,15 +24,15 @@ struct MoeP {
 MoeP make_moe(ParamStore& ps, const std::string& prefix, const DeepSeekConfig& c);
 
 struct MoeActs {
-  uninit_vector<float> scores;                 // [N, E] sigmoid/softmax of the gate logits
+  uninit_vector<float> scores;               // [N, E] sigmoid/softmax of the gate logits
   std::vector<int32_t> idx;                  // [N, K] chosen experts
-  uninit_vector<float> wt;                     // [N, K] their weights (renormalized, route-scaled)
+  uninit_vector<float> wt;                   // [N, K] their weights (renormalized, route-scaled)
   std::vector<std::vector<int64_t>> rows;    // per expert: the (token*K + slot) assignments, in token order
-  std::vector<uninit_vector<float>> xe, ye;    // per expert: gathered inputs [n_e, D], outputs [n_e, D]
+  std::vector<uninit_vector<float>> xe, ye;  // per expert: gathered inputs [n_e, D], outputs [n_e, D]
   std::vector<MlpActs> ea;                   // per expert
   MlpActs sa;                                // shared experts
   double balance = 0;                        // sum over sequences of sum_i f_i P_i (before alpha and the mean)
-  uninit_vector<float> f;                      // [B, E] f_i per sequence (needed by the balance gradient)
+  uninit_vector<float> f;                    // [B, E] f_i per sequence (needed by the balance gradient)
 };
 
 // out[N, D] = MoE(x[N, D]); `load` [E] counts assignments (added to).

@@ -12,7 +12,7 @@
 namespace seek::train {
 
 struct Param {
-  std::string name;       // Hugging Face name, e.g. "model.layers.0.self_attn.kv_a_proj_with_mqa.weight"
+  std::string name;  // Hugging Face name, e.g. "model.layers.0.self_attn.kv_a_proj_with_mqa.weight"
   Shape shape;
   std::vector<float> value;
   std::vector<float> grad;
@@ -24,7 +24,7 @@ class ParamStore {
  public:
   // Adds a parameter (zeros); returns its index. Names must be unique.
   Param& add(const std::string& name, Shape shape, bool trainable = true);
-  Param& at(const std::string& name);             // throws naming the parameter when missing
+  Param& at(const std::string& name);  // throws naming the parameter when missing
   const Param* find(const std::string& name) const;
   std::vector<Param>& all() { return params_; }
   const std::vector<Param>& all() const { return params_; }

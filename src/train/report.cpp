@@ -156,16 +156,22 @@ std::string chart_svg(const ChartSpec& spec, const std::vector<nlohmann::json>& 
 }
 
 // Rows "a.b.c" -> value for every leaf of `j`.
-void flatten(const nlohmann::json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& rows) {
+void flatten(const nlohmann::json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& rows) {
   if (j.is_object() && !j.empty()) {
-    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), rows);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), rows);
     return;
   }
   std::string v;
-  if (j.is_string()) v = j.get<std::string>();
-  else if (j.is_number_integer() || j.is_number_unsigned()) v = j.dump();
-  else if (j.is_number_float()) v = num(j.get<double>(), "%.6g");
-  else v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (j.is_string())
+    v = j.get<std::string>();
+  else if (j.is_number_integer() || j.is_number_unsigned())
+    v = j.dump();
+  else if (j.is_number_float())
+    v = num(j.get<double>(), "%.6g");
+  else
+    v = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   rows.emplace_back(prefix.empty() ? "value" : prefix, v);
 }
 
@@ -263,8 +269,8 @@ void write_report_html(const std::string& out_dir, const nlohmann::json& summary
     auto f = it->find("sample");
     if (f == it->end() || f->is_null()) continue;
     double st;
-    h += "<h3>step " + (field_value(*it, "step", st) ? tick_label(st) : std::string("?")) + "</h3>\n<pre class=\"sample\">" +
-         esc(sample_text(*f)) + "</pre>\n";
+    h += "<h3>step " + (field_value(*it, "step", st) ? tick_label(st) : std::string("?")) +
+         "</h3>\n<pre class=\"sample\">" + esc(sample_text(*f)) + "</pre>\n";
     shown++;
   }
   if (shown == 0) h += "<p class=\"empty\">No samples recorded.</p>\n";

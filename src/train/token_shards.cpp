@@ -20,9 +20,7 @@ namespace seek {
 
 namespace fs = std::filesystem;
 
-TokenDtype token_dtype_for_vocab(int64_t vocab_size) {
-  return vocab_size <= 65536 ? TokenDtype::u16 : TokenDtype::u32;
-}
+TokenDtype token_dtype_for_vocab(int64_t vocab_size) { return vocab_size <= 65536 ? TokenDtype::u16 : TokenDtype::u32; }
 const char* token_dtype_name(TokenDtype d) { return d == TokenDtype::u16 ? "uint16" : "uint32"; }
 size_t token_dtype_bytes(TokenDtype d) { return d == TokenDtype::u16 ? 2 : 4; }
 
@@ -67,8 +65,7 @@ bool non_space_at(std::string_view s, size_t i) {
 
 }  // namespace
 
-DocumentReader::DocumentReader(const std::string& path, size_t piece_bytes)
-    : path_(path), piece_bytes_(piece_bytes) {
+DocumentReader::DocumentReader(const std::string& path, size_t piece_bytes) : path_(path), piece_bytes_(piece_bytes) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path + ": no such file");
   file_ = MappedFile::open(path);
@@ -133,7 +130,7 @@ bool DocumentReader::next(DocumentPiece& piece) {
 
 bool pieces_encode_like_whole(const Tokenizer& tok) {
   static const char* const probes[] = {"Hello\nWorld", "end.\nNext one", "12\n345", "x;\n\"y\"",
-                                       "λ\n日本語",     "a\n<b>",         "ok!\n!ok"};
+                                       "λ\n日本語",    "a\n<b>",         "ok!\n!ok"};
   for (const char* p : probes) {
     std::string_view s(p);
     size_t cut = s.find('\n') + 1;
@@ -177,7 +174,9 @@ TokenShardsIndex read_token_shards_index(const std::string& dir) {
   } catch (const json::exception& e) {
     throw Error(path + ": not valid JSON: " + e.what());
   }
-  auto fail = [&](const std::string& field, const std::string& msg) -> Error { return Error(path + ": " + field + ": " + msg); };
+  auto fail = [&](const std::string& field, const std::string& msg) -> Error {
+    return Error(path + ": " + field + ": " + msg);
+  };
   if (!j.is_object()) throw Error(path + ": expected a JSON object");
   auto need = [&](const json& obj, const std::string& key, const std::string& field) -> const json& {
     auto it = obj.find(key);
@@ -188,7 +187,8 @@ TokenShardsIndex read_token_shards_index(const std::string& dir) {
     if (!v.is_number_integer()) throw fail(field, std::string("expected an integer, found ") + v.type_name());
     int64_t x = v.get<int64_t>();
     if (x < lo || x > hi)
-      throw fail(field, std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      throw fail(field,
+                 std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return x;
   };
   const json& fmt = need(j, "format", "format");
@@ -211,7 +211,8 @@ TokenShardsIndex read_token_shards_index(const std::string& dir) {
   x.eos_id = int32_t(integer(need(j, "eos_id", "eos_id"), "eos_id", 0, x.vocab_size - 1));
   if (auto it = j.find("bos_id"); it != j.end() && !it->is_null())
     x.bos_id = int32_t(integer(*it, "bos_id", 0, x.vocab_size - 1));
-  if (auto it = j.find("tokenizer_fnv1a64"); it != j.end() && it->is_string()) x.tokenizer_hash = it->get<std::string>();
+  if (auto it = j.find("tokenizer_fnv1a64"); it != j.end() && it->is_string())
+    x.tokenizer_hash = it->get<std::string>();
   const json& splits = need(j, "splits", "splits");
   if (!splits.is_object()) throw fail("splits", "expected an object with \"train\" and \"val\"");
   for (const char* name : {"train", "val"}) {
@@ -237,12 +238,12 @@ TokenShardsIndex read_token_shards_index(const std::string& dir) {
     }
     out.tokens = integer(need(s, "tokens", f + ".tokens"), f + ".tokens", 0, int64_t(1) << 60);
     if (out.tokens != sum)
-      throw fail(f + ".tokens", std::to_string(out.tokens) + " is not the sum of the shards' tokens (" +
-                                    std::to_string(sum) + ")");
+      throw fail(f + ".tokens",
+                 std::to_string(out.tokens) + " is not the sum of the shards' tokens (" + std::to_string(sum) + ")");
     out.documents = integer(need(s, "documents", f + ".documents"), f + ".documents", 0, int64_t(1) << 60);
   }
   static const std::unordered_set<std::string> known = {"format", "version", "dtype",     "vocab_size",       "eos_id",
-                                                         "bos_id", "splits",  "tokenizer", "tokenizer_fnv1a64"};
+                                                        "bos_id", "splits",  "tokenizer", "tokenizer_fnv1a64"};
   for (const auto& [k, v] : j.items())
     if (!known.count(k)) x.provenance[k] = v;
   return x;
@@ -395,8 +396,9 @@ TokenShardsIndex write_token_shards(const std::string& tokenizer_path, const Tok
   const std::string tok_json = resolve_tokenizer_json(tokenizer_path);
   const Tokenizer tok = Tokenizer::from_json_file(tok_json);
   if (tok.eos_id() < 0)
-    throw Error(tok_json + ": the tokenizer has no EOS token (eos_token in tokenizer_config.json), which every "
-                           "document is followed by");
+    throw Error(tok_json +
+                ": the tokenizer has no EOS token (eos_token in tokenizer_config.json), which every "
+                "document is followed by");
   const std::string tok_bytes = read_text_file(tok_json);
   const fs::path cfg_src = fs::path(tok_json).parent_path() / "tokenizer_config.json";
   std::error_code ec;

@@ -44,8 +44,8 @@ size_t token_dtype_bytes(TokenDtype d);
 // piece_bytes, cut only right after a line break that has a non-space character on both sides (byte-level BPE
 // pre-tokenizers never join text across such a point, so encoding the pieces one by one gives the ids of the whole).
 struct DocumentPiece {
-  std::string storage;    // a JSONL document's text (the piece's text lives here)
-  std::string_view view;  // a plain text piece: a view into the mapped file
+  std::string storage;               // a JSONL document's text (the piece's text lives here)
+  std::string_view view;             // a plain text piece: a view into the mapped file
   bool first = false, last = false;  // the first / last piece of its document
   std::string_view text() const { return storage.empty() ? view : std::string_view(storage); }
 };
@@ -134,11 +134,11 @@ class TokenShardWriter {
 struct TokenShardsOptions {
   std::vector<std::string> inputs;
   std::string out_dir;
-  double val_fraction = 0.05;               // in [0, 1)
-  int64_t shard_tokens = 16000000;           // tokens per shard file
-  uint64_t seed = 1;                         // which documents go to validation
-  size_t piece_bytes = size_t(1) << 20;      // plain text is encoded in pieces this big, in parallel
-  bool progress = false;                     // a progress bar over the input bytes on stderr
+  double val_fraction = 0.05;            // in [0, 1)
+  int64_t shard_tokens = 16000000;       // tokens per shard file
+  uint64_t seed = 1;                     // which documents go to validation
+  size_t piece_bytes = size_t(1) << 20;  // plain text is encoded in pieces this big, in parallel
+  bool progress = false;                 // a progress bar over the input bytes on stderr
 };
 
 // Encodes the inputs with the tokenizer (a tokenizer.json or a folder holding one) and writes the shard folder.

@@ -56,41 +56,71 @@ TrainConfig parse_train_config(const json& j, const std::string& where) {
     if (k == "model") {
       check(v.is_object(), where + ": field 'model' must be a config.json object");
       c.model = v;
-    } else if (k == "preset") str(c.preset);
-    else if (k == "data") str(c.data);
-    else if (k == "out") str(c.out);
-    else if (k == "seq_len") num(c.seq_len);
-    else if (k == "batch_size") num(c.batch_size);
-    else if (k == "grad_accum") num(c.grad_accum);
-    else if (k == "max_steps") num(c.max_steps);
+    } else if (k == "preset")
+      str(c.preset);
+    else if (k == "data")
+      str(c.data);
+    else if (k == "out")
+      str(c.out);
+    else if (k == "seq_len")
+      num(c.seq_len);
+    else if (k == "batch_size")
+      num(c.batch_size);
+    else if (k == "grad_accum")
+      num(c.grad_accum);
+    else if (k == "max_steps")
+      num(c.max_steps);
     else if (k == "optimizer") {
       check(v.is_object(), where + ": field 'optimizer' must be an object");
       for (auto o = v.begin(); o != v.end(); ++o) {
         check(o.value().is_number(), where + ": optimizer." + o.key() + " must be a number");
-        if (o.key() == "beta1") c.optimizer.beta1 = o.value();
-        else if (o.key() == "beta2") c.optimizer.beta2 = o.value();
-        else if (o.key() == "eps") c.optimizer.eps = o.value();
-        else if (o.key() == "weight_decay") c.optimizer.weight_decay = o.value();
-        else throw Error(where + ": unknown field 'optimizer." + o.key() + "'");
+        if (o.key() == "beta1")
+          c.optimizer.beta1 = o.value();
+        else if (o.key() == "beta2")
+          c.optimizer.beta2 = o.value();
+        else if (o.key() == "eps")
+          c.optimizer.eps = o.value();
+        else if (o.key() == "weight_decay")
+          c.optimizer.weight_decay = o.value();
+        else
+          throw Error(where + ": unknown field 'optimizer." + o.key() + "'");
       }
-    } else if (k == "lr_schedule") c.lr_schedule = v;
-    else if (k == "grad_clip") num(c.grad_clip);
-    else if (k == "mtp_lambda") num(c.mtp_lambda);
-    else if (k == "balance_alpha") num(c.balance_alpha);
-    else if (k == "bias_update_speed") num(c.bias_update_speed);
-    else if (k == "init_std") num(c.init_std);
-    else if (k == "seed") num(c.seed);
-    else if (k == "precision") str(c.precision);
-    else if (k == "eval_every") num(c.eval_every);
-    else if (k == "eval_windows") num(c.eval_windows);
-    else if (k == "sample_every") num(c.sample_every);
-    else if (k == "sample_tokens") num(c.sample_tokens);
-    else if (k == "checkpoint_every") num(c.checkpoint_every);
-    else if (k == "keep_checkpoints") num(c.keep_checkpoints);
-    else if (k == "log_every") num(c.log_every);
-    else if (k == "price_per_hour") num(c.price_per_hour);
-    else if (k == "threads") num(c.threads);
-    else throw Error(where + ": unknown field '" + k + "'");
+    } else if (k == "lr_schedule")
+      c.lr_schedule = v;
+    else if (k == "grad_clip")
+      num(c.grad_clip);
+    else if (k == "mtp_lambda")
+      num(c.mtp_lambda);
+    else if (k == "balance_alpha")
+      num(c.balance_alpha);
+    else if (k == "bias_update_speed")
+      num(c.bias_update_speed);
+    else if (k == "init_std")
+      num(c.init_std);
+    else if (k == "seed")
+      num(c.seed);
+    else if (k == "precision")
+      str(c.precision);
+    else if (k == "eval_every")
+      num(c.eval_every);
+    else if (k == "eval_windows")
+      num(c.eval_windows);
+    else if (k == "sample_every")
+      num(c.sample_every);
+    else if (k == "sample_tokens")
+      num(c.sample_tokens);
+    else if (k == "checkpoint_every")
+      num(c.checkpoint_every);
+    else if (k == "keep_checkpoints")
+      num(c.keep_checkpoints);
+    else if (k == "log_every")
+      num(c.log_every);
+    else if (k == "price_per_hour")
+      num(c.price_per_hour);
+    else if (k == "threads")
+      num(c.threads);
+    else
+      throw Error(where + ": unknown field '" + k + "'");
   }
   return c;
 }
@@ -102,8 +132,11 @@ json train_config_json(const TrainConfig& c) {
             {"batch_size", c.batch_size},
             {"grad_accum", c.grad_accum},
             {"max_steps", c.max_steps},
-            {"optimizer", {{"beta1", c.optimizer.beta1}, {"beta2", c.optimizer.beta2}, {"eps", c.optimizer.eps},
-                           {"weight_decay", c.optimizer.weight_decay}}},
+            {"optimizer",
+             {{"beta1", c.optimizer.beta1},
+              {"beta2", c.optimizer.beta2},
+              {"eps", c.optimizer.eps},
+              {"weight_decay", c.optimizer.weight_decay}}},
             {"lr_schedule", c.lr_schedule},
             {"grad_clip", c.grad_clip},
             {"mtp_lambda", c.mtp_lambda},
@@ -193,23 +226,31 @@ json run_training(TrainConfig cfg, bool resume) {
 
   // ---- the model: from the checkpoint being resumed, the config's "model", or a preset sized to the data
   const std::optional<std::string> latest = resume ? latest_checkpoint(cfg.out) : std::nullopt;
-  check(!resume || latest.has_value(), cfg.out + ": nothing to resume (no " + cfg.out + "/latest); run without --resume");
+  check(!resume || latest.has_value(),
+        cfg.out + ": nothing to resume (no " + cfg.out + "/latest); run without --resume");
   if (!resume && fs::exists(fs::path(cfg.out) / "latest"))
     throw Error(cfg.out + " already holds a training run; use --resume to continue it or choose another --out");
   json model_json;
-  if (latest) model_json = read_json_file(*latest + "/config.json");
-  else if (!cfg.model.is_null()) model_json = cfg.model;
-  else model_json = preset_model_config(cfg.preset.empty() ? "tiny" : cfg.preset, data.vocab_size(), data.bos_id() < 0 ? data.eos_id() : data.bos_id(), data.eos_id());
+  if (latest)
+    model_json = read_json_file(*latest + "/config.json");
+  else if (!cfg.model.is_null())
+    model_json = cfg.model;
+  else
+    model_json = preset_model_config(cfg.preset.empty() ? "tiny" : cfg.preset, data.vocab_size(),
+                                     data.bos_id() < 0 ? data.eos_id() : data.bos_id(), data.eos_id());
   const DeepSeekConfig mc = parse_deepseek_config(model_json, latest ? *latest + "/config.json" : "model config");
   check(mc.vocab_size >= data.vocab_size(), "model vocab_size " + std::to_string(mc.vocab_size) +
                                                 " is smaller than the data's vocabulary (" +
                                                 std::to_string(data.vocab_size()) + ")");
-  check(cfg.seq_len + 1 <= mc.max_position_embeddings,
-        "seq_len " + std::to_string(cfg.seq_len) + " + 1 exceeds the model's max_position_embeddings " +
-            std::to_string(mc.max_position_embeddings));
+  check(cfg.seq_len + 1 <= mc.max_position_embeddings, "seq_len " + std::to_string(cfg.seq_len) +
+                                                           " + 1 exceeds the model's max_position_embeddings " +
+                                                           std::to_string(mc.max_position_embeddings));
   if (cfg.lr_schedule.is_null())
-    cfg.lr_schedule = {{"type", "cosine"},  {"peak_lr", 3e-3}, {"min_lr", 3e-4},
-                       {"warmup_steps", std::max<int64_t>(1, cfg.max_steps / 20)}, {"total_steps", cfg.max_steps}};
+    cfg.lr_schedule = {{"type", "cosine"},
+                       {"peak_lr", 3e-3},
+                       {"min_lr", 3e-4},
+                       {"warmup_steps", std::max<int64_t>(1, cfg.max_steps / 20)},
+                       {"total_steps", cfg.max_steps}};
   const LrSchedule schedule = parse_lr_schedule(cfg.lr_schedule, "train config: lr_schedule");
 
   TrainModel model(mc);
@@ -221,8 +262,8 @@ json run_training(TrainConfig cfg, bool resume) {
     json now = train_config_json(cfg);
     for (const char* k : {"seq_len", "batch_size", "grad_accum", "seed", "precision", "mtp_lambda", "balance_alpha"})
       if (saved.contains(k) && saved[k] != now[k])
-        throw Error(*latest + ": the run being resumed used " + k + " = " + saved[k].dump() + ", not " +
-                    now[k].dump() + "; resume with the same configuration");
+        throw Error(*latest + ": the run being resumed used " + k + " = " + saved[k].dump() + ", not " + now[k].dump() +
+                    "; resume with the same configuration");
   } else {
     model.init_random(cfg.seed, cfg.init_std);
     st.rng.seed(cfg.seed * 0x9E3779B97F4A7C15ull + 1);
@@ -260,10 +301,16 @@ json run_training(TrainConfig cfg, bool resume) {
 
   auto summary = [&]() {
     const double achieved = train_seconds > 0 ? fpt.training * double(tokens_seen) / train_seconds : 0.0;
-    json s = {{"model", {{"architecture", mc.model_type}, {"layers", mc.num_hidden_layers}, {"hidden", mc.hidden_size},
-                         {"routed_experts", mc.n_routed_experts}, {"experts_per_token", mc.num_experts_per_tok},
-                         {"mtp_depth", depth}, {"vocab", mc.vocab_size},
-                         {"params_total", pc.total + pc.mtp}, {"params_active", pc.active}}},
+    json s = {{"model",
+               {{"architecture", mc.model_type},
+                {"layers", mc.num_hidden_layers},
+                {"hidden", mc.hidden_size},
+                {"routed_experts", mc.n_routed_experts},
+                {"experts_per_token", mc.num_experts_per_tok},
+                {"mtp_depth", depth},
+                {"vocab", mc.vocab_size},
+                {"params_total", pc.total + pc.mtp},
+                {"params_active", pc.active}}},
               {"steps", step},
               {"tokens_seen", tokens_seen},
               {"seq_len", cfg.seq_len},
@@ -345,7 +392,8 @@ json run_training(TrainConfig cfg, bool resume) {
       double mx = -1e30, z = 0;
       for (int64_t v = 0; v < data.vocab_size(); v++) mx = std::max(mx, double(logits[size_t(v)]) / 0.8);
       std::vector<double> p(static_cast<size_t>(data.vocab_size()));
-      for (int64_t v = 0; v < data.vocab_size(); v++) z += p[size_t(v)] = std::exp(double(logits[size_t(v)]) / 0.8 - mx);
+      for (int64_t v = 0; v < data.vocab_size(); v++)
+        z += p[size_t(v)] = std::exp(double(logits[size_t(v)]) / 0.8 - mx);
       double r = u(st.rng) * z;
       int32_t pick = int32_t(data.vocab_size() - 1);
       for (int64_t v = 0; v < data.vocab_size(); v++)
@@ -365,9 +413,11 @@ json run_training(TrainConfig cfg, bool resume) {
     return s;
   };
 
-  std::fprintf(stderr, "seek train: %s, %.2fM parameters (%.2fM active per token), %lld train tokens, unigram val loss %.3f%s\n",
-               mc.model_type.c_str(), double(pc.total + pc.mtp) / 1e6, double(pc.active) / 1e6,
-               (long long)data.tokens(Split::train), unigram, latest ? (", resuming at step " + std::to_string(step)).c_str() : "");
+  std::fprintf(
+      stderr, "seek train: %s, %.2fM parameters (%.2fM active per token), %lld train tokens, unigram val loss %.3f%s\n",
+      mc.model_type.c_str(), double(pc.total + pc.mtp) / 1e6, double(pc.active) / 1e6,
+      (long long)data.tokens(Split::train), unigram,
+      latest ? (", resuming at step " + std::to_string(step)).c_str() : "");
   Progress bar("train", cfg.max_steps - step, "step");
   const int64_t first = step;
   while (step < cfg.max_steps) {
@@ -427,8 +477,8 @@ json run_training(TrainConfig cfg, bool resume) {
     if (rec.contains("val_loss") && step % cfg.checkpoint_every != 0 && step != cfg.max_steps)
       write_report_html(cfg.out, summary());
     char note[160];
-    std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  lr %.2e  %.0f tok/s  load %.2f",
-                  (long long)step, acc.total, last_val, lr, double(tokens) / dt, last_load);
+    std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  lr %.2e  %.0f tok/s  load %.2f", (long long)step,
+                  acc.total, last_val, lr, double(tokens) / dt, last_load);
     bar.set_note(note);
     bar.update(step - first);
     // Fault injection for the crash tests: die right after this step (its metrics line written, not checkpointed).

@@ -77,7 +77,8 @@ void write_trainer_state(const std::string& dir, const TrainerState& s) {
   for (auto& [name, t] : s.exp_avg) moments.push_back({"m." + name, t});
   for (auto& [name, t] : s.exp_avg_sq) moments.push_back({"v." + name, t});
   for (auto& [name, t] : moments)
-    check(t.dtype == DType::F32, dir + ": trainer state moment '" + name + "' is " + dtype_name(t.dtype) + ", expected f32");
+    check(t.dtype == DType::F32,
+          dir + ": trainer state moment '" + name + "' is " + dtype_name(t.dtype) + ", expected f32");
   save_safetensors((fs::path(dir) / kMomentsName).string(), moments);
 
   std::ostringstream rng;
@@ -133,7 +134,8 @@ TrainerState read_trainer_state(const std::string& dir) {
   SafetensorsFile st = SafetensorsFile::open(mfile);
   for (const std::string& name : st.names()) {
     Tensor t = st.tensor(name);
-    if (t.dtype != DType::F32) throw Error(mfile + ": tensor '" + name + "' is " + dtype_name(t.dtype) + ", expected f32");
+    if (t.dtype != DType::F32)
+      throw Error(mfile + ": tensor '" + name + "' is " + dtype_name(t.dtype) + ", expected f32");
     if (name.rfind("m.", 0) == 0) {
       s.exp_avg[name.substr(2)] = t;
     } else if (name.rfind("v.", 0) == 0) {

@@ -24,9 +24,9 @@ struct DataPosition {
 };
 
 struct TrainerState {
-  int64_t step = 0;             // training steps completed
+  int64_t step = 0;  // training steps completed
   int64_t tokens_seen = 0;
-  int64_t optimizer_steps = 0;  // AdamW::steps(), which the bias correction depends on
+  int64_t optimizer_steps = 0;                        // AdamW::steps(), which the bias correction depends on
   std::map<std::string, Tensor> exp_avg, exp_avg_sq;  // by parameter name, f32 [numel]
   std::mt19937_64 rng;
   DataPosition data;

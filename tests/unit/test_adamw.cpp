@@ -43,8 +43,9 @@ struct Fixture {
   std::vector<std::vector<float>> data, grad;  // our buffers, per param
   std::vector<Param> params;
 
-  Fixture() : meta(json::parse(std::ifstream(kFixture / "adamw.json"))),
-              st(SafetensorsFile::open((kFixture / "adamw.safetensors").string())) {
+  Fixture()
+      : meta(json::parse(std::ifstream(kFixture / "adamw.json"))),
+        st(SafetensorsFile::open((kFixture / "adamw.safetensors").string())) {
     for (auto& p : meta["params"]) {
       std::string n = p["name"];
       Tensor init = st.tensor("init." + n);

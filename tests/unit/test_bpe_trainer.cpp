@@ -90,8 +90,14 @@ TEST(BpeTrainer, IdLayout) {
   BpeTrainer t(o);
   t.add_word("ab", 2);
   BpeVocab v = t.train();
-  const std::vector<std::string> want = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>", "<｜User｜>",
-                                         "<｜Assistant｜>", "<think>", "</think>", "<extra>"};
+  const std::vector<std::string> want = {"<｜begin▁of▁sentence｜>",
+                                         "<｜end▁of▁sentence｜>",
+                                         "<｜▁pad▁｜>",
+                                         "<｜User｜>",
+                                         "<｜Assistant｜>",
+                                         "<think>",
+                                         "</think>",
+                                         "<extra>"};
   ASSERT_EQ(v.n_specials, 8);
   for (size_t i = 0; i < want.size(); i++) EXPECT_EQ(v.tokens[i], want[i]);
   // Bytes in the order of their characters' code points: "!" first, byte 0x00 (U+0100) at 188.
@@ -177,10 +183,14 @@ TEST(BpeTrainer, WrittenTokenizerLoadsAndRoundTrips) {
     int n = int(rng() % 40);
     for (int i = 0; i < n; i++) {
       int r = int(rng() % 4);
-      if (r == 0) s += corpus[rng() % 70];  // the ASCII first line
-      else if (r == 1) s += " the";
-      else if (r == 2) s += "é";
-      else s += char(' ' + rng() % 95);
+      if (r == 0)
+        s += corpus[rng() % 70];  // the ASCII first line
+      else if (r == 1)
+        s += " the";
+      else if (r == 2)
+        s += "é";
+      else
+        s += char(' ' + rng() % 95);
     }
     EXPECT_EQ(tok.decode(tok.encode(s)), s) << s;
   }

@@ -94,13 +94,17 @@ TEST(ChatTemplate, BuiltinToolCallsAndOutputs) {
     {"role": "assistant", "content": "Rain at noon."}
   ])");
   const std::string calls =
-      "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get\n```json\n{\"city\":\"Paris\"}\n```<｜tool▁call▁end｜>"
-      "\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>time\n```json\n{\"tz\": \"CET\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
+      "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get\n```json\n{\"city\":\"Paris\"}\n```<"
+      "｜tool▁call▁end｜>"
+      "\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>time\n```json\n{\"tz\": "
+      "\"CET\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
   const std::string outputs =
-      "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>rain<｜tool▁output▁end｜>\n<｜tool▁output▁begin｜>noon<｜tool▁output▁end｜>"
+      "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>rain<｜tool▁output▁end｜>\n<｜tool▁output▁begin｜>noon<"
+      "｜tool▁output▁end｜>"
       "<｜tool▁outputs▁end｜>";
-  EXPECT_EQ(ChatTemplate::builtin(BuiltinChat::deepseek_v3).render(chat, true),
-            BOS + "<｜User｜>weather?<｜Assistant｜>" + calls + EOS + outputs + "Rain at noon." + EOS + "<｜Assistant｜>");
+  EXPECT_EQ(
+      ChatTemplate::builtin(BuiltinChat::deepseek_v3).render(chat, true),
+      BOS + "<｜User｜>weather?<｜Assistant｜>" + calls + EOS + outputs + "Rain at noon." + EOS + "<｜Assistant｜>");
 }
 
 TEST(ChatTemplate, LoadsTokenizerConfig) {
@@ -115,7 +119,8 @@ TEST(ChatTemplate, LoadsTokenizerConfig) {
   EXPECT_EQ(ct.eos_token(), "</s>");
   EXPECT_EQ(ct.render(kChat, true), "<s>[system:sys][user:Hello][assistant:Hi][user:How are you?]></s>");
   // Extra variables reach the template; the nlohmann::json overload renders the same.
-  EXPECT_EQ(ct.with_source("{{ x }}{{ messages | length }}", "t").render(nlohmann::json::array(), false, {{"x", 7}}), "70");
+  EXPECT_EQ(ct.with_source("{{ x }}{{ messages | length }}", "t").render(nlohmann::json::array(), false, {{"x", 7}}),
+            "70");
 }
 
 TEST(ChatTemplate, NamedTemplatesPickDefaultOrToolUse) {
@@ -162,7 +167,8 @@ TEST(ChatTemplate, BadInputGivesClearErrors) {
   e = error_of([&] { ChatTemplate::from_model_dir(dir.str()); });
   EXPECT_TRUE(has(e, "bos_token")) << e;
 
-  dir.write("tokenizer_config.json", R"({"chat_template": [{"name": "rag", "template": "a"}, {"name": "x", "template": "b"}]})");
+  dir.write("tokenizer_config.json",
+            R"({"chat_template": [{"name": "rag", "template": "a"}, {"name": "x", "template": "b"}]})");
   e = error_of([&] { ChatTemplate::from_model_dir(dir.str()).render(kChat, false); });
   EXPECT_TRUE(has(e, "default")) << e;
 

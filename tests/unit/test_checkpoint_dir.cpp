@@ -223,10 +223,11 @@ TEST(CheckpointDir, KeepPrunesAndRecommitReplaces) {
   EXPECT_EQ(count_tmp(out), 0);
 
   // A writer that fails leaves everything as it was.
-  EXPECT_THROW(commit_checkpoint(out.string(), 6, 2, [](const std::string& d) {
-                 std::ofstream(fs::path(d) / "half") << "x";
-                 throw Error("disk full");
-               }),
+  EXPECT_THROW(commit_checkpoint(out.string(), 6, 2,
+                                 [](const std::string& d) {
+                                   std::ofstream(fs::path(d) / "half") << "x";
+                                   throw Error("disk full");
+                                 }),
                Error);
   EXPECT_EQ(*latest_checkpoint(out.string()), (out / "step-5").string());
   EXPECT_EQ(list_checkpoints(out.string()).size(), 2u);
@@ -247,8 +248,9 @@ TEST(CheckpointDir, BadLatestIsAClearError) {
   fs::create_directory(out / "latest");
   EXPECT_NE(error_of([&] { latest_checkpoint(out.string()); }).find("latest: expected a symlink"), std::string::npos);
   // and a commit refuses to replace a real folder named latest
-  EXPECT_NE(error_of([&] { commit_checkpoint(out.string(), 4, 0, [](const std::string&) {}); })
-                .find("cannot repoint to step-4"),
+  EXPECT_NE(error_of([&] {
+              commit_checkpoint(out.string(), 4, 0, [](const std::string&) {});
+            }).find("cannot repoint to step-4"),
             std::string::npos);
   EXPECT_EQ(parse_step_dir_name("step-12"), 12);
   EXPECT_EQ(parse_step_dir_name("step-012"), std::nullopt);
@@ -261,7 +263,8 @@ TEST(CheckpointDir, ResolveModelDirFollowsLatest) {
   const fs::path out = temp_dir("resolve");
   fs::create_directories(out);
   EXPECT_EQ(resolve_model_dir(out.string()), out.string());  // nothing to follow
-  commit_checkpoint(out.string(), 2, 0, [](const std::string& d) { std::ofstream(fs::path(d) / "config.json") << "{}"; });
+  commit_checkpoint(out.string(), 2, 0,
+                    [](const std::string& d) { std::ofstream(fs::path(d) / "config.json") << "{}"; });
   EXPECT_EQ(resolve_model_dir(out.string()), (out / "step-2").string());
   EXPECT_EQ(resolve_model_dir((out / "step-2").string()), (out / "step-2").string());
   std::ofstream(out / "config.json") << "{}";  // a model folder that happens to have a `latest` stays itself
@@ -275,8 +278,8 @@ TEST(CheckpointDir, ResolveModelDirFollowsLatest) {
 TEST(CheckpointDir, LoadModelAcceptsATrainingOutputFolder) {
   // `--model OUT` for a run's output folder loads OUT/latest.
   const fs::path out = temp_dir("load");
-  nlohmann::json config = nlohmann::json::parse(
-      std::ifstream(std::string(SEEK_SHARED_DIR) + "/fixtures/deepseek-v3-tiny/config.json"));
+  nlohmann::json config =
+      nlohmann::json::parse(std::ifstream(std::string(SEEK_SHARED_DIR) + "/fixtures/deepseek-v3-tiny/config.json"));
   commit_checkpoint(out.string(), 1, 0,
                     [&](const std::string& d) { write_synthetic_checkpoint(d, config, SyntheticOptions{}); });
   auto model = load_model(out.string());

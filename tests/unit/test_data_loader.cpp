@@ -29,7 +29,8 @@ constexpr int64_t kVocab = 1 << 20;
 // A shard folder whose train stream is 0, 1, ..., train_tokens - 1 and val stream 500000, 500001, ...
 std::string counting_dataset(const std::string& name, int64_t train_tokens, int64_t val_tokens,
                              int64_t shard_tokens = 97) {
-  std::string d = testing::TempDir() + "data_loader_" + std::to_string(::getpid()) + "_" + name;  // per process: ctest runs tests in parallel
+  std::string d = testing::TempDir() + "data_loader_" + std::to_string(::getpid()) + "_" +
+                  name;  // per process: ctest runs tests in parallel
   fs::remove_all(d);
   fs::create_directories(d);
   TokenShardsIndex x;
@@ -206,8 +207,9 @@ TEST(DataLoader, ValidationWindowsInOrder) {
 TEST(DataLoader, Errors) {
   const std::string d = counting_dataset("errors", 100, 10);
   TokenDataset ds(d);
-  EXPECT_NE(error_of([&] { DataLoader(ds, Split::val, 10, 1, 1); })
-                .find("the val split has 10 tokens, fewer than one window of sequence length + 1 = 11"),
+  EXPECT_NE(error_of([&] {
+              DataLoader(ds, Split::val, 10, 1, 1);
+            }).find("the val split has 10 tokens, fewer than one window of sequence length + 1 = 11"),
             std::string::npos);
   EXPECT_THROW(DataLoader(ds, Split::train, 0, 1, 1), Error);
   EXPECT_THROW(DataLoader(ds, Split::train, 4, 0, 1), Error);

@@ -60,8 +60,10 @@ int64_t argmax_row(const float* r, int64_t n) {
 float margin(const float* r, int64_t n) {
   float a = -INFINITY, b = -INFINITY;
   for (int64_t i = 0; i < n; i++) {
-    if (r[i] > a) b = a, a = r[i];
-    else if (r[i] > b) b = r[i];
+    if (r[i] > a)
+      b = a, a = r[i];
+    else if (r[i] > b)
+      b = r[i];
   }
   return a - b;
 }
@@ -77,7 +79,8 @@ void check_fixture(const fs::path& dir, float bf16_tie_gap, float bf16_max_media
   ASSERT_EQ(int64_t(f.expected.size()), T * V);
   for (bool incremental : {false, true})
     for (AttnForm form : {AttnForm::Absorb, AttnForm::Naive}) {
-      SCOPED_TRACE(std::string(incremental ? "incremental" : "prefill") + (form == AttnForm::Absorb ? "/absorb" : "/naive"));
+      SCOPED_TRACE(std::string(incremental ? "incremental" : "prefill") +
+                   (form == AttnForm::Absorb ? "/absorb" : "/naive"));
       std::vector<float> got = run(*model, f.tokens, incremental, form, Precision::F32);
       float worst = 0;
       for (size_t i = 0; i < got.size(); i++) worst = std::max(worst, std::fabs(got[i] - f.expected[i]));

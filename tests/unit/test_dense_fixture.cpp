@@ -118,9 +118,10 @@ void check_fixture(const std::string& name) {
     EXPECT_LT(median, kMaxMedianDev * f.logits_std) << "bf16 rows deviate too much from the reference";
     EXPECT_GT(median, kMinMedianDev * f.logits_std) << "bf16 rows equal the reference: is the bf16 path rounding?";
     EXPECT_GE(compared, T / 2) << "too few rows compared in bf16";
-    std::printf("[ %s %s ] bf16 median row max |diff| %.3g, worst %.3g (logits std %.3g), argmax compared on "
-                "%lld/%lld rows\n", name.c_str(), mode, double(median), double(worst_bf), double(f.logits_std),
-                (long long)compared, (long long)T);
+    std::printf(
+        "[ %s %s ] bf16 median row max |diff| %.3g, worst %.3g (logits std %.3g), argmax compared on "
+        "%lld/%lld rows\n",
+        name.c_str(), mode, double(median), double(worst_bf), double(f.logits_std), (long long)compared, (long long)T);
   }
 }
 
@@ -287,7 +288,8 @@ TEST(DenseConfig, Llama3Frequencies) {
   for (int i = 0; i < 8; i++) {
     const double f = std::pow(10000.0, -2.0 * i / 16), wl = 2 * M_PI / f;
     double want = f;
-    if (wl > 64) want = f / 8;
+    if (wl > 64)
+      want = f / 8;
     else if (wl >= 16) {
       const double s = (64 / wl - 1) / (4 - 1);
       want = (1 - s) * f / 8 + s * f;
@@ -381,8 +383,10 @@ TEST(DenseConfig, BadValuesNameTheirField) {
   json rs = l["rope_scaling"];
   auto scaling = [&](const char* k, json v) {
     json s = rs;
-    if (v.is_null()) s.erase(k);
-    else s[k] = v;
+    if (v.is_null())
+      s.erase(k);
+    else
+      s[k] = v;
     return with(l, "rope_scaling", s);
   };
   expect_config_error(scaling("rope_type", "yarn"), {"rope_scaling", "rope_type", "yarn", "llama3"});

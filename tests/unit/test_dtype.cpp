@@ -21,7 +21,7 @@ TEST(DType, F16KnownValues) {
   EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
   EXPECT_EQ(f32_to_f16(-2.0f), 0xc000);
   EXPECT_EQ(f32_to_f16(65504.0f), 0x7bff);
-  EXPECT_EQ(f32_to_f16(1e6f), 0x7c00);                 // overflow -> inf
+  EXPECT_EQ(f32_to_f16(1e6f), 0x7c00);                   // overflow -> inf
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
   EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));
   EXPECT_EQ(f16_to_f32(0x3555), 0.333251953125f);
@@ -43,7 +43,9 @@ TEST(DType, E4M3KnownValues) {
     if ((v & 0x7f) == 0x7f) continue;
     float f = e4m3_to_f32(uint8_t(v));
     uint8_t back = f32_to_e4m3(f);
-    if (v == 0x80) EXPECT_EQ(back, 0x80);  // -0 keeps its sign
-    else EXPECT_EQ(back, v) << v;
+    if (v == 0x80)
+      EXPECT_EQ(back, 0x80);  // -0 keeps its sign
+    else
+      EXPECT_EQ(back, v) << v;
   }
 }

@@ -96,7 +96,8 @@ TEST(Flops, CausalAttentionAverageMatchesCountOverPositions) {
     // a multiply and an add each, per head.
     double total = 0;
     for (int64_t i = 0; i < S; i++)
-      for (int64_t t = 0; t <= i; t++) total += double(c.num_attention_heads) * 2.0 * double(c.qk_head_dim() + c.v_head_dim);
+      for (int64_t t = 0; t <= i; t++)
+        total += double(c.num_attention_heads) * 2.0 * double(c.qk_head_dim() + c.v_head_dim);
     EXPECT_NEAR(attention_flops_per_token(c, S), total / double(S), 1e-9 * total) << "S=" << S;
   }
 }

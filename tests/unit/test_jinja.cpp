@@ -1,6 +1,6 @@
 // The template engine: error reporting, undefined values, whitespace control and runaway guards. Expected
-// outputs are worked out by hand from the template language's documented rules (the byte-for-byte comparison with the reference
-// renderer is tests/oracle/jinja.mjs and chat_template.mjs).
+// outputs are worked out by hand from the template language's documented rules (the byte-for-byte comparison with the
+// reference renderer is tests/oracle/jinja.mjs and chat_template.mjs).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -158,12 +158,15 @@ TEST(Jinja, LoopsAndScopes) {
   EXPECT_EQ(render("{% for x in [1,2,3,4] if x is even %}{{ x }}/{{ loop.length }} {% endfor %}"), "2/2 4/2 ");
   // Assignments inside a loop do not leak out; namespaces carry state across.
   EXPECT_EQ(render("{% set x = 1 %}{% for i in [1] %}{% set x = 5 %}{% endfor %}{{ x }}"), "1");
-  EXPECT_EQ(render("{% set ns = namespace(n=0) %}{% for i in range(5) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}"),
-            "10");
+  EXPECT_EQ(
+      render("{% set ns = namespace(n=0) %}{% for i in range(5) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}"),
+      "10");
   // break and continue keep what the iteration already wrote.
-  EXPECT_EQ(render("{% for i in range(5) %}{{ i }}{% if i == 1 %}{% continue %}{% endif %}.{% if i == 2 %}{% break %}{% endif %}{% endfor %}"),
+  EXPECT_EQ(render("{% for i in range(5) %}{{ i }}{% if i == 1 %}{% continue %}{% endif %}.{% if i == 2 %}{% break "
+                   "%}{% endif %}{% endfor %}"),
             "0.12.");
-  EXPECT_EQ(render("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {{"d", {{"b", 1}, {"a", 2}}}}), "b=1;a=2;");
+  EXPECT_EQ(render("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {{"d", {{"b", 1}, {"a", 2}}}}),
+            "b=1;a=2;");
   EXPECT_EQ(render("{% for c in 'héé' %}[{{ c }}]{% endfor %}"), "[h][é][é]");
 }
 
@@ -202,11 +205,13 @@ TEST(Jinja, RunawayTemplatesStop) {
                   "too much work"));
   EXPECT_TRUE(has(error_of("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}"), "nested too deeply"));
   EXPECT_TRUE(has(error_of("{{ 'xy' * 100000000 }}"), "MiB"));
-  EXPECT_TRUE(has(error_of("{% set ns = namespace(s=[1]) %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}"),
-                  "too large"));
+  EXPECT_TRUE(
+      has(error_of("{% set ns = namespace(s=[1]) %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}"),
+          "too large"));
   EXPECT_TRUE(has(error_of("{{ range(100000000) | length }}"), "too long"));
   // Deep nesting is an error, not a stack overflow.
-  EXPECT_TRUE(has(error_of("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"), "nested too deeply"));
+  EXPECT_TRUE(
+      has(error_of("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"), "nested too deeply"));
   std::string ifs;
   for (int i = 0; i < 3000; i++) ifs += "{% if true %}";
   EXPECT_TRUE(has(error_of(ifs), "nested too deeply"));
@@ -219,6 +224,4 @@ TEST(Jinja, RunawayTemplatesStop) {
   EXPECT_EQ(render(ok), "x");
 }
 
-TEST(Jinja, BadContextIsAnError) {
-  EXPECT_THROW(Template("x").render(nlohmann::ordered_json::array()), seek::Error);
-}
+TEST(Jinja, BadContextIsAnError) { EXPECT_THROW(Template("x").render(nlohmann::ordered_json::array()), seek::Error); }

@@ -14,7 +14,8 @@ using namespace seek;
 using json = nlohmann::json;
 
 TEST(LrSchedule, MatchesReferenceFormulas) {
-  json cases = json::parse(std::ifstream(std::filesystem::path(SEEK_SOURCE_DIR) / "tests/fixtures/optimizer/schedules.json"));
+  json cases =
+      json::parse(std::ifstream(std::filesystem::path(SEEK_SOURCE_DIR) / "tests/fixtures/optimizer/schedules.json"));
   ASSERT_GE(cases.size(), 5u);
   for (auto& c : cases) {
     LrSchedule s = parse_lr_schedule(c["schedule"], "schedules.json");
@@ -31,13 +32,17 @@ TEST(LrSchedule, ClosedFormLandmarks) {
   EXPECT_EQ(c.lr(0), 0.0);
   EXPECT_DOUBLE_EQ(c.lr(5), 0.5);
   EXPECT_DOUBLE_EQ(c.lr(10), 1.0);
-  EXPECT_NEAR(c.lr(60), 0.55, 1e-15);                            // halfway: (peak + min) / 2
+  EXPECT_NEAR(c.lr(60), 0.55, 1e-15);                                  // halfway: (peak + min) / 2
   EXPECT_NEAR(c.lr(35), 0.1 + 0.9 * (1 + std::sqrt(0.5)) / 2, 1e-15);  // a quarter: cos(pi/4)
   EXPECT_DOUBLE_EQ(c.lr(110), 0.1);
   EXPECT_DOUBLE_EQ(c.lr(1000), 0.1);
 
-  LrSchedule w = parse_lr_schedule(json{{"type", "wsd"}, {"peak_lr", 2.0}, {"min_lr", 0.0}, {"warmup_steps", 4},
-                                        {"total_steps", 100}, {"decay_steps", 20}},
+  LrSchedule w = parse_lr_schedule(json{{"type", "wsd"},
+                                        {"peak_lr", 2.0},
+                                        {"min_lr", 0.0},
+                                        {"warmup_steps", 4},
+                                        {"total_steps", 100},
+                                        {"decay_steps", 20}},
                                    "t");
   EXPECT_DOUBLE_EQ(w.lr(2), 1.0);
   EXPECT_DOUBLE_EQ(w.lr(4), 2.0);
@@ -57,8 +62,13 @@ TEST(LrSchedule, ClosedFormLandmarks) {
 
 TEST(LrSchedule, JsonRoundTrip) {
   for (json j : {json{{"type", "cosine"}, {"peak_lr", 1e-3}, {"min_lr", 1e-4}, {"warmup_steps", 3}, {"total_steps", 9}},
-                 json{{"type", "wsd"}, {"peak_lr", 1e-3}, {"min_lr", 0.0}, {"warmup_steps", 3}, {"total_steps", 9},
-                      {"decay_steps", 4}, {"decay", "cosine"}},
+                 json{{"type", "wsd"},
+                      {"peak_lr", 1e-3},
+                      {"min_lr", 0.0},
+                      {"warmup_steps", 3},
+                      {"total_steps", 9},
+                      {"decay_steps", 4},
+                      {"decay", "cosine"}},
                  json{{"type", "constant"}, {"peak_lr", 1e-3}, {"warmup_steps", 0}}}) {
     LrSchedule s = parse_lr_schedule(j, "t");
     LrSchedule r = parse_lr_schedule(s.to_json(), "t");

@@ -116,21 +116,41 @@ TEST(Report, ChartsHaveOnePointPerFiniteValueMappedMonotonically) {
   const std::string dir = fresh_dir("basic");
   {
     MetricsWriter w(dir);
-    w.write({{"step", 10}, {"loss", 6.0}, {"lr", 1e-4}, {"grad_norm", 3.0}, {"tokens_per_s", 900.0},
-             {"expert_load_max_over_mean", 2.5}, {"mfu", 0.2}});
-    w.write({{"step", 20}, {"loss", 4.5}, {"lr", 2e-4}, {"tokens_per_s", NAN}, {"val_loss", 4.9},
-             {"expert_load_max_over_mean", 1.8}, {"sample", "<b>first</b> & more"}});
-    w.write({{"step", 30}, {"loss", 5.0}, {"lr", 2e-4}, {"grad_norm", 1.0}, {"tokens_per_s", 1100.0},
-             {"expert_load_max_over_mean", 1.3}, {"mfu", "n/a"}});
-    w.write({{"step", 40}, {"loss", 3.25}, {"lr", 1.5e-4}, {"grad_norm", 0.5}, {"tokens_per_s", 1000.0},
-             {"val_loss", 3.5}, {"sample", "latest sample"}});
+    w.write({{"step", 10},
+             {"loss", 6.0},
+             {"lr", 1e-4},
+             {"grad_norm", 3.0},
+             {"tokens_per_s", 900.0},
+             {"expert_load_max_over_mean", 2.5},
+             {"mfu", 0.2}});
+    w.write({{"step", 20},
+             {"loss", 4.5},
+             {"lr", 2e-4},
+             {"tokens_per_s", NAN},
+             {"val_loss", 4.9},
+             {"expert_load_max_over_mean", 1.8},
+             {"sample", "<b>first</b> & more"}});
+    w.write({{"step", 30},
+             {"loss", 5.0},
+             {"lr", 2e-4},
+             {"grad_norm", 1.0},
+             {"tokens_per_s", 1100.0},
+             {"expert_load_max_over_mean", 1.3},
+             {"mfu", "n/a"}});
+    w.write({{"step", 40},
+             {"loss", 3.25},
+             {"lr", 1.5e-4},
+             {"grad_norm", 0.5},
+             {"tokens_per_s", 1000.0},
+             {"val_loss", 3.5},
+             {"sample", "latest sample"}});
   }
   const json summary = {{"model", {{"layers", 4}, {"hidden_size", 256}}}, {"tokens", 1.5e6}, {"note", "<x>"}};
   write_report_html(dir, summary);
   EXPECT_FALSE(fs::exists(dir + "/report.html.tmp"));
   const std::string html = slurp(dir + "/report.html");
   EXPECT_EQ(html.find("<script"), std::string::npos);
-  EXPECT_EQ(html.find("http://") , html.find("http://www.w3.org/2000/svg"));  // nothing fetched
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // nothing fetched
   const auto c = charts(html);
   for (const char* m : {"loss", "lr", "grad_norm", "expert_load_max_over_mean", "tokens_per_s", "mfu"}) {
     ASSERT_TRUE(c.count(m)) << m;

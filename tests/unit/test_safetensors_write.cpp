@@ -76,7 +76,11 @@ std::vector<std::pair<std::string, Tensor>> fixture_tensors() {
   };
 }
 
-const std::map<std::string, std::string> kMetadata = {{"format", "pt"}, {"note", "\xc3\xbc" "n\xc3\xaf" "code \"q\""}};
+const std::map<std::string, std::string> kMetadata = {{"format", "pt"},
+                                                      {"note",
+                                                       "\xc3\xbc"
+                                                       "n\xc3\xaf"
+                                                       "code \"q\""}};
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype == b.dtype && a.shape == b.shape && std::memcmp(a.data, b.data, a.nbytes()) == 0;
@@ -198,7 +202,8 @@ TEST(SafetensorsWrite, BadInputIsAClearError) {
     save_safetensors(missing, {{"a", t}});
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no/such/dir/x.safetensors.tmp: cannot create"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no/such/dir/x.safetensors.tmp: cannot create"), std::string::npos)
+        << e.what();
   }
   fs::remove_all(d);
 }

@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string fresh_dir(const std::string& name) {
-  std::string d = testing::TempDir() + "token_shards_" + std::to_string(::getpid()) + "_" + name;  // per process: ctest runs tests in parallel
+  std::string d = testing::TempDir() + "token_shards_" + std::to_string(::getpid()) + "_" +
+                  name;  // per process: ctest runs tests in parallel
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -122,7 +123,8 @@ TEST(TokenShards, WriterCutsShardsLittleEndian) {
 
 TEST(TokenShards, ReadsJsonlDocuments) {
   std::string d = fresh_dir("jsonl");
-  write(d + "/a.jsonl", "{\"text\": \"one\"}\n\n  \n{\"text\": \"\", \"id\": 3}\r\n{\"id\": 1, \"text\": \"two\\nlines\"}");
+  write(d + "/a.jsonl",
+        "{\"text\": \"one\"}\n\n  \n{\"text\": \"\", \"id\": 3}\r\n{\"id\": 1, \"text\": \"two\\nlines\"}");
   DocumentReader r(d + "/a.jsonl");
   DocumentPiece p;
   std::vector<std::string> docs;
@@ -250,8 +252,10 @@ TEST(TokenShards, ManyDocumentsSplitByWholeDocuments) {
   auto take_docs = [&](const std::vector<int32_t>& stream) {
     std::vector<std::vector<int32_t>> out(1);
     for (int32_t id : stream) {
-      if (id == 1) out.emplace_back();
-      else out.back().push_back(id);
+      if (id == 1)
+        out.emplace_back();
+      else
+        out.back().push_back(id);
     }
     EXPECT_TRUE(out.back().empty());  // ends with EOS
     out.pop_back();
@@ -295,8 +299,7 @@ TEST(TokenShards, BadInput) {
   o.val_fraction = 1.0;
   EXPECT_NE(error_of([&] { write_token_shards(tokenizer_dir(), o); }).find("val fraction"), std::string::npos);
   o.val_fraction = 0.05;
-  EXPECT_NE(error_of([&] { write_token_shards(d + "/nothing", o); }).find("nothing: no such file"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { write_token_shards(d + "/nothing", o); }).find("nothing: no such file"), std::string::npos);
   // A tokenizer without an EOS token cannot separate documents.
   fs::create_directories(d + "/noeos");
   write(d + "/noeos/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"h": 0}, "merges": []}})");
@@ -328,11 +331,13 @@ TEST(TokenShards, IndexErrorsNameFileAndField) {
   EXPECT_NE(error_with([](nlohmann::json& j) { j["eos_id"] = 1000; }).find("index.json: eos_id: 1000 is out of range"),
             std::string::npos);
   EXPECT_NE(error_with([](nlohmann::json& j) { j["vocab_size"] = 70000; }).find("vocab_size"), std::string::npos);
-  EXPECT_NE(error_with([](nlohmann::json& j) { j["splits"]["train"]["tokens"] = 16; })
-                .find("splits.train.tokens: 16 is not the sum of the shards' tokens (15)"),
+  EXPECT_NE(error_with([](nlohmann::json& j) {
+              j["splits"]["train"]["tokens"] = 16;
+            }).find("splits.train.tokens: 16 is not the sum of the shards' tokens (15)"),
             std::string::npos);
-  EXPECT_NE(error_with([](nlohmann::json& j) { j["splits"]["train"]["shards"][1]["file"] = "../x.bin"; })
-                .find("splits.train.shards[1].file"),
+  EXPECT_NE(error_with([](nlohmann::json& j) {
+              j["splits"]["train"]["shards"][1]["file"] = "../x.bin";
+            }).find("splits.train.shards[1].file"),
             std::string::npos);
   EXPECT_NE(error_with([](nlohmann::json& j) { j["splits"]["val"]["shards"][0] = 3; }).find("splits.val.shards[0]"),
             std::string::npos);

@@ -47,12 +47,11 @@ std::vector<std::string> loss_fixtures() {
   return dirs;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, TrainForwardLoss, ::testing::ValuesIn(loss_fixtures()),
-                         [](const auto& info) {
-                           std::string n = fs::path(info.param).filename().string();
-                           for (auto& ch : n)
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, TrainForwardLoss, ::testing::ValuesIn(loss_fixtures()), [](const auto& info) {
+  std::string n = fs::path(info.param).filename().string();
+  for (auto& ch : n)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+});
 
 }  // namespace

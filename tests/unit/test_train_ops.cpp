@@ -117,8 +117,8 @@ TEST(TrainOps, CausalAttentionBackward) {
   // causality: the first token's output is its own value
   for (int64_t d = 0; d < dv; d++) EXPECT_NEAR(o[d], v[d], 1e-12);
   std::vector<double> dq(q.size()), dkk(k.size()), dvv(v.size());
-  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T,
-                           H, dk, dv, scale);
+  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
+                           dk, dv, scale);
   expect_fd(q, dq, f, "dq");
   expect_fd(k, dkk, f, "dk");
   expect_fd(v, dvv, f, "dv");
@@ -145,8 +145,9 @@ TEST(TrainOps, CrossEntropyBackward) {
   EXPECT_NEAR(loss, expect, 1e-12);
   std::vector<double> grad = d;
   std::vector<double> scratch(R * V);
-  expect_fd(logits, grad, [&] { return cross_entropy_train(scratch.data(), logits.data(), tgt.data(), R, V, 1.0); },
-            "dlogits");
+  expect_fd(
+      logits, grad, [&] { return cross_entropy_train(scratch.data(), logits.data(), tgt.data(), R, V, 1.0); },
+      "dlogits");
   for (int64_t i = 0; i < V; i++) EXPECT_EQ(grad[V + i], 0.0);  // ignored row
 }
 
@@ -188,13 +189,13 @@ TEST(TrainOps, FloatAttentionMatchesDouble) {
        g = randv(B * T * H * dv, 20);
   std::vector<double> o(v.size()), p(B * H * T * T), dq(q.size()), dk_(k.size()), dv_(v.size());
   attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, 0.5);
-  attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T,
-                           H, dk, dv, 0.5);
+  attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
+                           dk, dv, 0.5);
   std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()), vf(v.begin(), v.end()), gf(g.begin(), g.end());
   std::vector<float> of(v.size()), pf(p.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
   attention_train_forward(of.data(), pf.data(), qf.data(), kf.data(), vf.data(), B, T, H, dk, dv, 0.5);
-  attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), pf.data(), qf.data(), kf.data(), vf.data(),
-                           B, T, H, dk, dv, 0.5);
+  attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), pf.data(), qf.data(), kf.data(), vf.data(), B,
+                           T, H, dk, dv, 0.5);
   for (size_t i = 0; i < o.size(); i++) EXPECT_NEAR(of[i], o[i], 1e-5);
   for (size_t i = 0; i < q.size(); i++) EXPECT_NEAR(dqf[i], dq[i], 1e-5);
   for (size_t i = 0; i < k.size(); i++) EXPECT_NEAR(dkf[i], dk_[i], 1e-5);

@@ -66,8 +66,7 @@ Plan make_plan(const WeightRef& w, Precision p) {
 
 // Portable path: each thread dequantizes one weight row at a time (WeightRef::row_f32, which applies the same
 // rounding the plan asks for) and dots it with every x row. Used when the build has no AVX-512.
-[[maybe_unused]] static void matmul_scalar(float* y, const float* x, int64_t M, const WeightRef& w,
-                                           const Plan& plan) {
+[[maybe_unused]] static void matmul_scalar(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan) {
   const int64_t N = w.rows, K = w.cols;
   const bool round = plan.mode == Mode::BF16 || plan.round_fp8_to_bf16;
   parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {

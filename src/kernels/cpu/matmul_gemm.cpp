@@ -26,12 +26,12 @@
 namespace seek::cpu::detail {
 namespace {
 
-constexpr int NR = 48;           // output columns per panel (3 vectors)
-constexpr int MR = 8;            // x rows per micro-kernel call; 8 x 3 = 24 accumulators
-constexpr int64_t NCP = 8;       // panels per packed block (384 weight rows)
-constexpr int64_t MC = 256;      // x rows per block
-constexpr int64_t KC_F32 = 128;  // k block: an f32 panel is 48 x 128 x 4 B = 24 KiB (half of L1)
-constexpr int64_t KC_BF16 = 256; // k block: a bf16 panel is 48 x 256 x 2 B = 24 KiB
+constexpr int NR = 48;            // output columns per panel (3 vectors)
+constexpr int MR = 8;             // x rows per micro-kernel call; 8 x 3 = 24 accumulators
+constexpr int64_t NCP = 8;        // panels per packed block (384 weight rows)
+constexpr int64_t MC = 256;       // x rows per block
+constexpr int64_t KC_F32 = 128;   // k block: an f32 panel is 48 x 128 x 4 B = 24 KiB (half of L1)
+constexpr int64_t KC_BF16 = 256;  // k block: a bf16 panel is 48 x 256 x 2 B = 24 KiB
 
 // ---- packing the weights ----
 
@@ -57,8 +57,7 @@ void pack_f32(const WeightRef& w, int64_t n0, int64_t k0, int64_t kc, float* bp)
     const __mmask16 m = mask16(kc - kk);
     for (int g = 0; g < NR / 16; g++) {
       __m512i r[16];
-      for (int i = 0; i < 16; i++)
-        r[i] = _mm512_castps_si512(load_row16<DT, Round>(w, n0 + g * 16 + i, k0 + kk, m));
+      for (int i = 0; i < 16; i++) r[i] = _mm512_castps_si512(load_row16<DT, Round>(w, n0 + g * 16 + i, k0 + kk, m));
       transpose16x16_epi32(r);
       for (int c = 0; c < 16; c++) _mm512_storeu_si512(bp + (kk + c) * NR + g * 16, r[c]);
     }
@@ -190,13 +189,17 @@ void by_mr(int mr, A&&... a) {
 template <int MR_>
 struct UkrF32 {
   template <class... A>
-  static void run(A... a) { ukr_f32<MR_>(a...); }
+  static void run(A... a) {
+    ukr_f32<MR_>(a...);
+  }
 };
 #if defined(__AVX512BF16__)
 template <int MR_>
 struct UkrBf16 {
   template <class... A>
-  static void run(A... a) { ukr_bf16<MR_>(a...); }
+  static void run(A... a) {
+    ukr_bf16<MR_>(a...);
+  }
 };
 #endif
 
@@ -230,8 +233,8 @@ void gemm_f32(float* y, const float* x, int64_t M, const WeightRef& w) {
             const int64_t n0 = (pj + j) * NR;
             const int nvalid = int(std::min<int64_t>(NR, N - n0));
             for (int64_t i = 0; i < mc; i += MR)
-              by_mr<UkrF32>(int(std::min<int64_t>(MR, mc - i)), kc, xp + (m0 + i) * ldx + k0, ldx,
-                            bp + j * kcpad * NR, y + (m0 + i) * N + n0, N, nvalid, k0 > 0);
+              by_mr<UkrF32>(int(std::min<int64_t>(MR, mc - i)), kc, xp + (m0 + i) * ldx + k0, ldx, bp + j * kcpad * NR,
+                            y + (m0 + i) * N + n0, N, nvalid, k0 > 0);
           }
         }
       }
@@ -250,8 +253,8 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w) {
     for (int64_t m = lo; m < hi; m++)
       for (int64_t k = 0; k < K; k += 32) {
         const __m512 a = _mm512_maskz_loadu_ps(mask16(K - k), x + m * K + k);
-        const __m512 b = k + 16 < K ? _mm512_maskz_loadu_ps(mask16(K - k - 16), x + m * K + k + 16)
-                                    : _mm512_setzero_ps();
+        const __m512 b =
+            k + 16 < K ? _mm512_maskz_loadu_ps(mask16(K - k - 16), x + m * K + k + 16) : _mm512_setzero_ps();
         _mm512_storeu_si512(xp + m * ldx + k / 2, (__m512i)_mm512_cvtne2ps_pbh(b, a));
       }
   });

@@ -188,8 +188,7 @@ void tile_fp8_lut(float* y, int64_t ldy, const uint16_t* xb, int64_t ldxb, const
 }
 
 template <int MB>
-void rows_fp8_lut(float* y, int64_t ldy, const uint16_t* xb, int64_t ldxb, const WeightRef& w, int64_t lo,
-                  int64_t hi) {
+void rows_fp8_lut(float* y, int64_t ldy, const uint16_t* xb, int64_t ldxb, const WeightRef& w, int64_t lo, int64_t hi) {
   constexpr int R = MB <= 2 ? 8 : MB <= 4 ? 4 : 2;  // divides 128: groups line up with the scale blocks
   for (int64_t n = lo; n < hi;) {
     const int64_t block_end = std::min(hi, (n | 127) + 1);
@@ -249,8 +248,7 @@ void chunk_f32(int mb, float* y, int64_t ldy, const float* x, const WeightRef& w
 
 #if defined(__AVX512BF16__)
 template <bool FP8, int MB>
-void rows_bf16(float* y, int64_t ldy, const uint16_t* xb, int64_t ldxb, const WeightRef& w, int64_t lo,
-               int64_t hi) {
+void rows_bf16(float* y, int64_t ldy, const uint16_t* xb, int64_t ldxb, const WeightRef& w, int64_t lo, int64_t hi) {
   constexpr int R = rows_per_group<false, MB>();
   int64_t n = lo;
   for (; n + R <= hi; n += R) tile_bf16<FP8, MB, R>(y, ldy, xb, ldxb, w, n);

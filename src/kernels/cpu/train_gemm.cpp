@@ -43,30 +43,29 @@ inline void transpose8x8(float* out, int64_t ldo, const float* in, int64_t ldi) 
 template <class T>
 void transpose(T* out, const T* in, int64_t rows, int64_t cols) {
   constexpr int64_t B = 32;
-  parallel_ranges(
-      (rows + B - 1) / B,
-      [&](int64_t lo, int64_t hi, int) {
-        for (int64_t rb = lo; rb < hi; rb++) {
-          const int64_t r0 = rb * B, r1 = std::min(rows, r0 + B);
-          for (int64_t c0 = 0; c0 < cols; c0 += B) {
-            const int64_t c1 = std::min(cols, c0 + B);
-            int64_t r = r0;
+  parallel_ranges((rows + B - 1) / B,
+                  [&](int64_t lo, int64_t hi, int) {
+                    for (int64_t rb = lo; rb < hi; rb++) {
+                      const int64_t r0 = rb * B, r1 = std::min(rows, r0 + B);
+                      for (int64_t c0 = 0; c0 < cols; c0 += B) {
+                        const int64_t c1 = std::min(cols, c0 + B);
+                        int64_t r = r0;
 #if defined(__AVX2__)
-            if constexpr (std::is_same_v<T, float>) {
-              for (; r + 8 <= r1; r += 8) {
-                int64_t c = c0;
-                for (; c + 8 <= c1; c += 8) transpose8x8(out + c * rows + r, rows, in + r * cols + c, cols);
-                for (; c < c1; c++)
-                  for (int64_t i = 0; i < 8; i++) out[c * rows + r + i] = in[(r + i) * cols + c];
-              }
-            }
+                        if constexpr (std::is_same_v<T, float>) {
+                          for (; r + 8 <= r1; r += 8) {
+                            int64_t c = c0;
+                            for (; c + 8 <= c1; c += 8) transpose8x8(out + c * rows + r, rows, in + r * cols + c, cols);
+                            for (; c < c1; c++)
+                              for (int64_t i = 0; i < 8; i++) out[c * rows + r + i] = in[(r + i) * cols + c];
+                          }
+                        }
 #endif
-            for (; r < r1; r++)
-              for (int64_t c = c0; c < c1; c++) out[c * rows + r] = in[r * cols + c];
-          }
-        }
-      },
-      2);
+                        for (; r < r1; r++)
+                          for (int64_t c = c0; c < c1; c++) out[c * rows + r] = in[r * cols + c];
+                      }
+                    }
+                  },
+                  2);
 }
 
 // C[M, N] (+)= A[M, K] · W[N, K]^T through seek's matmul (W f32, or converted to bf16 for BF16).
@@ -79,9 +78,12 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
   uninit_vector<uint16_t> wb;
   if (p == GemmPrecision::BF16) {
     wb.resize(size_t(N * K));
-    parallel_ranges(N, [&](int64_t lo, int64_t hi, int) {
-      from_f32(DType::BF16, W + lo * K, wb.data() + lo * K, size_t((hi - lo) * K));
-    }, 16);
+    parallel_ranges(
+        N,
+        [&](int64_t lo, int64_t hi, int) {
+          from_f32(DType::BF16, W + lo * K, wb.data() + lo * K, size_t((hi - lo) * K));
+        },
+        16);
     w.dtype = DType::BF16;
     w.data = wb.data();
   } else {
@@ -95,9 +97,12 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
   }
   uninit_vector<float> tmp(static_cast<size_t>(M * N));
   matmul(tmp.data(), A, M, w, prec);
-  parallel_ranges(M * N, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t i = lo; i < hi; i++) C[i] += tmp[size_t(i)];
-  }, 4096);
+  parallel_ranges(
+      M * N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t i = lo; i < hi; i++) C[i] += tmp[size_t(i)];
+      },
+      4096);
 }
 
 }  // namespace

@@ -19,43 +19,49 @@ inline double exp_of(double x) { return std::exp(x); }
 
 template <class T>
 void rmsnorm_train_forward(T* y, T* rstd, const T* x, const T* w, int64_t rows, int64_t dim, double eps) {
-  parallel_ranges(rows, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t r = lo; r < hi; r++) {
-      const T* xr = x + r * dim;
-      double ss = 0;
-      for (int64_t d = 0; d < dim; d++) ss += double(xr[d]) * double(xr[d]);
-      const T rs = T(1.0 / std::sqrt(ss / double(dim) + eps));
-      rstd[r] = rs;
-      T* yr = y + r * dim;
-      for (int64_t d = 0; d < dim; d++) yr[d] = w[d] * (xr[d] * rs);
-    }
-  }, 8);
+  parallel_ranges(
+      rows,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t r = lo; r < hi; r++) {
+          const T* xr = x + r * dim;
+          double ss = 0;
+          for (int64_t d = 0; d < dim; d++) ss += double(xr[d]) * double(xr[d]);
+          const T rs = T(1.0 / std::sqrt(ss / double(dim) + eps));
+          rstd[r] = rs;
+          T* yr = y + r * dim;
+          for (int64_t d = 0; d < dim; d++) yr[d] = w[d] * (xr[d] * rs);
+        }
+      },
+      8);
 }
 
 template <class T>
-void rmsnorm_train_backward(T* dx, T* dw, const T* dy, const T* x, const T* w, const T* rstd, int64_t rows,
-                            int64_t dim, bool accumulate_dx) {
+void rmsnorm_train_backward(T* dx, T* dw, const T* dy, const T* x, const T* w, const T* rstd, int64_t rows, int64_t dim,
+                            bool accumulate_dx) {
   // dx = rstd * (w*dy - xhat * mean(w*dy*xhat)),  xhat = x * rstd;  dw = sum_r dy * xhat.
   const int nt = num_threads();
   std::vector<T> dw_part(static_cast<size_t>(nt * dim), T(0));  // per-thread partial dw, reduced below
-  parallel_ranges(rows, [&](int64_t lo, int64_t hi, int tid) {
-    T* dwp = &dw_part[size_t(tid) * size_t(dim)];
-    for (int64_t r = lo; r < hi; r++) {
-      const T* xr = x + r * dim;
-      const T* gr = dy + r * dim;
-      const T rs = rstd[r];
-      double dot = 0;
-      for (int64_t d = 0; d < dim; d++) dot += double(w[d] * gr[d]) * double(xr[d] * rs);
-      const T m = T(dot / double(dim));
-      T* dxr = dx + r * dim;
-      for (int64_t d = 0; d < dim; d++) {
-        const T xh = xr[d] * rs;
-        const T v = rs * (w[d] * gr[d] - xh * m);
-        dxr[d] = accumulate_dx ? dxr[d] + v : v;
-        dwp[d] += gr[d] * xh;
-      }
-    }
-  }, 8);
+  parallel_ranges(
+      rows,
+      [&](int64_t lo, int64_t hi, int tid) {
+        T* dwp = &dw_part[size_t(tid) * size_t(dim)];
+        for (int64_t r = lo; r < hi; r++) {
+          const T* xr = x + r * dim;
+          const T* gr = dy + r * dim;
+          const T rs = rstd[r];
+          double dot = 0;
+          for (int64_t d = 0; d < dim; d++) dot += double(w[d] * gr[d]) * double(xr[d] * rs);
+          const T m = T(dot / double(dim));
+          T* dxr = dx + r * dim;
+          for (int64_t d = 0; d < dim; d++) {
+            const T xh = xr[d] * rs;
+            const T v = rs * (w[d] * gr[d] - xh * m);
+            dxr[d] = accumulate_dx ? dxr[d] + v : v;
+            dwp[d] += gr[d] * xh;
+          }
+        }
+      },
+      8);
   for (int t = 0; t < nt; t++)
     for (int64_t d = 0; d < dim; d++) dw[d] += dw_part[size_t(t) * size_t(dim) + size_t(d)];
 }
@@ -67,21 +73,27 @@ static inline T sigmoid(T x) {
 
 template <class T>
 void swiglu_train_forward(T* out, const T* gate, const T* up, int64_t n) {
-  parallel_ranges(n, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t i = lo; i < hi; i++) out[i] = gate[i] * sigmoid(gate[i]) * up[i];
-  }, 4096);
+  parallel_ranges(
+      n,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t i = lo; i < hi; i++) out[i] = gate[i] * sigmoid(gate[i]) * up[i];
+      },
+      4096);
 }
 
 template <class T>
 void swiglu_train_backward(T* dgate, T* dup, const T* dout, const T* gate, const T* up, int64_t n) {
-  parallel_ranges(n, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t i = lo; i < hi; i++) {
-      const T s = sigmoid(gate[i]);
-      const T silu = gate[i] * s;
-      dgate[i] = dout[i] * up[i] * (s * (T(1) + gate[i] * (T(1) - s)));
-      dup[i] = dout[i] * silu;
-    }
-  }, 4096);
+  parallel_ranges(
+      n,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t i = lo; i < hi; i++) {
+          const T s = sigmoid(gate[i]);
+          const T silu = gate[i] * s;
+          dgate[i] = dout[i] * up[i] * (s * (T(1) + gate[i] * (T(1) - s)));
+          dup[i] = dout[i] * silu;
+        }
+      },
+      4096);
 }
 
 template <class T>
@@ -89,20 +101,23 @@ void rope_train(T* x, int64_t rows, int64_t heads, int64_t stride, int64_t offse
                 const float* cos, const float* sin, bool inverse) {
   const int64_t half = dim / 2;
   const T sgn = inverse ? T(-1) : T(1);
-  parallel_ranges(rows, [&](int64_t lo, int64_t hi, int) {
-    for (int64_t r = lo; r < hi; r++) {
-      const float* c = cos + int64_t(pos[r]) * half;
-      const float* s = sin + int64_t(pos[r]) * half;
-      for (int64_t h = 0; h < heads; h++) {
-        T* v = x + (r * heads + h) * stride + offset;
-        for (int64_t i = 0; i < half; i++) {
-          const T a = v[2 * i], b = v[2 * i + 1], ci = T(c[i]), si = sgn * T(s[i]);
-          v[2 * i] = a * ci - b * si;
-          v[2 * i + 1] = a * si + b * ci;
+  parallel_ranges(
+      rows,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t r = lo; r < hi; r++) {
+          const float* c = cos + int64_t(pos[r]) * half;
+          const float* s = sin + int64_t(pos[r]) * half;
+          for (int64_t h = 0; h < heads; h++) {
+            T* v = x + (r * heads + h) * stride + offset;
+            for (int64_t i = 0; i < half; i++) {
+              const T a = v[2 * i], b = v[2 * i + 1], ci = T(c[i]), si = sgn * T(s[i]);
+              v[2 * i] = a * ci - b * si;
+              v[2 * i + 1] = a * si + b * ci;
+            }
+          }
         }
-      }
-    }
-  }, 8);
+      },
+      8);
 }
 
 template <class T>
@@ -194,29 +209,32 @@ double cross_entropy_train(T* dlogits, const T* logits, const int32_t* targets, 
                            double grad_scale) {
   const int nt = num_threads();
   std::vector<double> part(static_cast<size_t>(nt), 0.0);
-  parallel_ranges(rows, [&](int64_t lo, int64_t hi, int tid) {
-    for (int64_t r = lo; r < hi; r++) {
-      const T* lr = logits + r * V;
-      T* dr = dlogits + r * V;
-      const int32_t tgt = targets[r];
-      if (tgt < 0) {
-        std::fill(dr, dr + V, T(0));
-        continue;
-      }
-      T mx = lr[0];
-      for (int64_t i = 1; i < V; i++) mx = std::max(mx, lr[i]);
-      const T l_tgt = lr[tgt];
-      // one exp per logit, kept in dr (which may be lr itself: each element is read before it is written)
-      for (int64_t i = 0; i < V; i++) dr[i] = exp_of(lr[i] - mx);  // vectorized
-      double sum = 0;
-      for (int64_t i = 0; i < V; i++) sum += double(dr[i]);
-      const double lse = double(mx) + std::log(sum);
-      part[size_t(tid)] += lse - double(l_tgt);
-      const T scale = T(grad_scale / sum);
-      for (int64_t i = 0; i < V; i++) dr[i] *= scale;
-      dr[tgt] -= T(grad_scale);
-    }
-  }, 4);
+  parallel_ranges(
+      rows,
+      [&](int64_t lo, int64_t hi, int tid) {
+        for (int64_t r = lo; r < hi; r++) {
+          const T* lr = logits + r * V;
+          T* dr = dlogits + r * V;
+          const int32_t tgt = targets[r];
+          if (tgt < 0) {
+            std::fill(dr, dr + V, T(0));
+            continue;
+          }
+          T mx = lr[0];
+          for (int64_t i = 1; i < V; i++) mx = std::max(mx, lr[i]);
+          const T l_tgt = lr[tgt];
+          // one exp per logit, kept in dr (which may be lr itself: each element is read before it is written)
+          for (int64_t i = 0; i < V; i++) dr[i] = exp_of(lr[i] - mx);  // vectorized
+          double sum = 0;
+          for (int64_t i = 0; i < V; i++) sum += double(dr[i]);
+          const double lse = double(mx) + std::log(sum);
+          part[size_t(tid)] += lse - double(l_tgt);
+          const T scale = T(grad_scale / sum);
+          for (int64_t i = 0; i < V; i++) dr[i] *= scale;
+          dr[tgt] -= T(grad_scale);
+        }
+      },
+      4);
   double total = 0;
   for (double v : part) total += v;
   return total;

@@ -12,8 +12,8 @@ template <class T>
 void rmsnorm_train_forward(T* y, T* rstd, const T* x, const T* w, int64_t rows, int64_t dim, double eps);
 // dx (+)= d/dx, dw += d/dw.  dx may not alias dy.
 template <class T>
-void rmsnorm_train_backward(T* dx, T* dw, const T* dy, const T* x, const T* w, const T* rstd, int64_t rows,
-                            int64_t dim, bool accumulate_dx);
+void rmsnorm_train_backward(T* dx, T* dw, const T* dy, const T* x, const T* w, const T* rstd, int64_t rows, int64_t dim,
+                            bool accumulate_dx);
 
 // out[n] = silu(gate[n]) * up[n]
 template <class T>

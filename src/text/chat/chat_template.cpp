@@ -39,7 +39,8 @@ bool mentions_r1(const fs::path& dir) {
 template <class Json>
 void check_messages(const Json& messages) {
   if (!messages.is_array())
-    throw Error(std::string("chat messages must be a JSON array of {role, content} objects, got ") + messages.type_name());
+    throw Error(std::string("chat messages must be a JSON array of {role, content} objects, got ") +
+                messages.type_name());
   for (size_t i = 0; i < messages.size(); ++i) {
     const auto& m = messages[i];
     const std::string at = "chat messages[" + std::to_string(i) + "]";
@@ -96,7 +97,8 @@ ChatTemplate ChatTemplate::from_model_dir(const std::string& dir, std::optional<
             !e["template"].is_string())
           throw Error(at + ": expected {\"name\": string, \"template\": string}");
         const std::string name = e["name"].get<std::string>();
-        ct.templates_[name] = std::make_shared<jinja::Template>(e["template"].get<std::string>(), at + " (" + name + ")");
+        ct.templates_[name] =
+            std::make_shared<jinja::Template>(e["template"].get<std::string>(), at + " (" + name + ")");
       }
       if (ct.templates_.empty()) throw Error(ct.origin_ + ": empty list of templates");
     } else {
@@ -104,7 +106,9 @@ ChatTemplate ChatTemplate::from_model_dir(const std::string& dir, std::optional<
     }
     return ct;
   }
-  const BuiltinChat which = fallback ? *fallback : mentions_r1(root) ? BuiltinChat::deepseek_r1 : BuiltinChat::deepseek_v3;
+  const BuiltinChat which = fallback            ? *fallback
+                            : mentions_r1(root) ? BuiltinChat::deepseek_r1
+                                                : BuiltinChat::deepseek_v3;
   ChatTemplate b = builtin(which);
   for (const auto& [k, v] : ct.special_tokens_) b.special_tokens_[k] = v;  // the folder's tokens win
   return b;

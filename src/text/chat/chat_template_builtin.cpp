@@ -3,11 +3,12 @@
 //   user:       "<｜User｜>" + content
 //   assistant:  "<｜Assistant｜>" + content [+ tool calls] + EOS ("<｜end▁of▁sentence｜>", or the folder's eos_token)
 //   tool calls: "<｜tool▁calls▁begin｜>" + calls joined by "\n", each
-//               "<｜tool▁call▁begin｜>" + type + "<｜tool▁sep｜>" + name + "\n```json\n" + arguments + "\n```<｜tool▁call▁end｜>"
+//               "<｜tool▁call▁begin｜>" + type + "<｜tool▁sep｜>" + name + "\n```json\n" + arguments +
+//               "\n```<｜tool▁call▁end｜>"
 //               + "<｜tool▁calls▁end｜>"
 //   tool results: a run of tool messages is "<｜tool▁outputs▁begin｜>" + outputs joined by "\n", each
-//               "<｜tool▁output▁begin｜>" + content + "<｜tool▁output▁end｜>", + "<｜tool▁outputs▁end｜>"; the assistant
-//               then continues its turn (no new "<｜Assistant｜>").
+//               "<｜tool▁output▁begin｜>" + content + "<｜tool▁output▁end｜>", + "<｜tool▁outputs▁end｜>"; the
+//               assistant then continues its turn (no new "<｜Assistant｜>").
 //   generation prompt: "<｜Assistant｜>" (V3) or "<｜Assistant｜><think>\n" (R1); none right after tool outputs.
 // R1 additionally drops the reasoning of earlier assistant turns: everything up to the last "</think>".
 #include "core/error.h"

@@ -20,8 +20,8 @@
 namespace seek::jinja {
 
 struct Options {
-  bool trim_blocks = true;    // drop the first newline after a block tag
-  bool lstrip_blocks = true;  // drop spaces/tabs before a block tag that starts a line
+  bool trim_blocks = true;        // drop the first newline after a block tag
+  bool lstrip_blocks = true;      // drop spaces/tabs before a block tag that starts a line
   size_t max_steps = 50'000'000;  // evaluation steps per render before giving up (runaway loops)
   int max_depth = 400;            // nesting of evaluation (runaway macro recursion)
 };

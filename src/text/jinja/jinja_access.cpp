@@ -34,12 +34,14 @@ Value string_list(std::vector<std::string> parts) {
 }
 
 // Index in characters of a byte offset.
-int64_t char_index(const std::string& s, size_t byte) { return int64_t(utf8_length(std::string_view(s).substr(0, byte))); }
+int64_t char_index(const std::string& s, size_t byte) {
+  return int64_t(utf8_length(std::string_view(s).substr(0, byte)));
+}
 
 bool is_string_method(const std::string& n) {
-  static const char* const names[] = {"upper", "lower",   "strip",  "lstrip", "rstrip", "title", "capitalize",
-                                      "startswith", "endswith", "split", "replace", "find", "rfind", "count",
-                                      "join",  "isdigit", "isspace", "islower", "isupper"};
+  static const char* const names[] = {"upper",      "lower",    "strip",   "lstrip",  "rstrip", "title", "capitalize",
+                                      "startswith", "endswith", "split",   "replace", "find",   "rfind", "count",
+                                      "join",       "isdigit",  "isspace", "islower", "isupper"};
   for (const char* m : names)
     if (n == m) return true;
   return false;
@@ -181,15 +183,12 @@ Value get_attribute(const Value& object, const std::string& name) {
     case Value::Kind::string: {
       if (name == "length") return Value::integer(int64_t(utf8_length(object.as_string())));
       if (is_string_method(name)) {
-        return Value::function(
-            [s = object.as_string(), name](const CallArgs& a) { return string_method(s, name, a); });
+        return Value::function([s = object.as_string(), name](const CallArgs& a) { return string_method(s, name, a); });
       }
       return Value();
     }
-    case Value::Kind::array:
-      return name == "length" ? Value::integer(int64_t(object.as_array().size())) : Value();
-    default:
-      return Value();
+    case Value::Kind::array: return name == "length" ? Value::integer(int64_t(object.as_array().size())) : Value();
+    default: return Value();
   }
 }
 

@@ -83,38 +83,22 @@ class Interpreter {
 
   Flow exec_node(const Node& n, const ScopePtr& scope, std::string& out) {
     switch (n.kind) {
-      case NodeKind::text:
-        append(out, n.name);
-        return Flow::normal;
-      case NodeKind::output:
-        append(out, eval(*n.kids[0], scope).to_output());
-        return Flow::normal;
-      case NodeKind::if_:
-        return exec_block(eval(*n.kids[0], scope).truthy() ? n.body : n.alt, scope, out);
-      case NodeKind::for_:
-        exec_for(n, scope, out);
-        return Flow::normal;
-      case NodeKind::set:
-        exec_set(n, scope);
-        return Flow::normal;
-      case NodeKind::macro:
-        scope->set(n.name, make_macro(n, scope));
-        return Flow::normal;
-      case NodeKind::call_block:
-        append(out, exec_call_block(n, scope).to_output());
-        return Flow::normal;
+      case NodeKind::text: append(out, n.name); return Flow::normal;
+      case NodeKind::output: append(out, eval(*n.kids[0], scope).to_output()); return Flow::normal;
+      case NodeKind::if_: return exec_block(eval(*n.kids[0], scope).truthy() ? n.body : n.alt, scope, out);
+      case NodeKind::for_: exec_for(n, scope, out); return Flow::normal;
+      case NodeKind::set: exec_set(n, scope); return Flow::normal;
+      case NodeKind::macro: scope->set(n.name, make_macro(n, scope)); return Flow::normal;
+      case NodeKind::call_block: append(out, exec_call_block(n, scope).to_output()); return Flow::normal;
       case NodeKind::filter_block: {
         const Node& f = *n.kids[0];
-        append(out, apply_filter(f.name, Value::string(render_block(n.body, scope)), eval_args(f.args, scope))
-                        .to_output());
+        append(out,
+               apply_filter(f.name, Value::string(render_block(n.body, scope)), eval_args(f.args, scope)).to_output());
         return Flow::normal;
       }
-      case NodeKind::break_:
-        return Flow::break_;
-      case NodeKind::continue_:
-        return Flow::continue_;
-      default:
-        fail(n, "expression used as a statement");
+      case NodeKind::break_: return Flow::break_;
+      case NodeKind::continue_: return Flow::continue_;
+      default: fail(n, "expression used as a statement");
     }
   }
 
@@ -124,7 +108,8 @@ class Interpreter {
       return;
     }
     // tuple of names
-    if (!v.is_array()) throw EvalError("cannot unpack a " + v.type_name() + " into " + std::to_string(target.kids.size()) + " names");
+    if (!v.is_array())
+      throw EvalError("cannot unpack a " + v.type_name() + " into " + std::to_string(target.kids.size()) + " names");
     const Array& items = v.as_array();
     if (items.size() != target.kids.size())
       throw EvalError("cannot unpack " + std::to_string(items.size()) + " values into " +
@@ -290,8 +275,7 @@ class Interpreter {
  private:
   Value eval_node(const Node& n, const ScopePtr& scope) {
     switch (n.kind) {
-      case NodeKind::literal:
-        return n.value;
+      case NodeKind::literal: return n.value;
       case NodeKind::name: {
         const Value* v = scope->find(n.name);
         return v ? *v : Value();
@@ -315,8 +299,7 @@ class Interpreter {
         const Value obj = eval(*n.kids[0], scope);
         return n.name.empty() ? get_item(obj, n.value) : get_attribute(obj, n.name);
       }
-      case NodeKind::index:
-        return get_item(eval(*n.kids[0], scope), eval(*n.kids[1], scope));
+      case NodeKind::index: return get_item(eval(*n.kids[0], scope), eval(*n.kids[1], scope));
       case NodeKind::slice: {
         const Value obj = eval(*n.kids[0], scope);
         auto part = [&](size_t i) { return n.kids[i] ? eval(*n.kids[i], scope) : Value(); };
@@ -325,17 +308,16 @@ class Interpreter {
       case NodeKind::call: {
         const CallArgs args = eval_args(n.args, scope);
         const Value fn = eval(*n.kids[0], scope);
-        if (!fn.is(Value::Kind::function)) throw EvalError("cannot call a " + fn.type_name() + describe_callee(*n.kids[0]));
+        if (!fn.is(Value::Kind::function))
+          throw EvalError("cannot call a " + fn.type_name() + describe_callee(*n.kids[0]));
         return fn.as_function()(args);
       }
-      case NodeKind::filter:
-        return apply_filter(n.name, eval(*n.kids[0], scope), eval_args(n.args, scope));
+      case NodeKind::filter: return apply_filter(n.name, eval(*n.kids[0], scope), eval_args(n.args, scope));
       case NodeKind::test: {
         const bool r = apply_test(n.name, eval(*n.kids[0], scope), eval_args(n.args, scope));
         return Value::boolean(n.negate ? !r : r);
       }
-      case NodeKind::unary:
-        return unary_op(n.name, eval(*n.kids[0], scope));
+      case NodeKind::unary: return unary_op(n.name, eval(*n.kids[0], scope));
       case NodeKind::binary: {
         if (n.name == "and" || n.name == "or") {
           Value left = eval(*n.kids[0], scope);
@@ -345,12 +327,9 @@ class Interpreter {
         const Value left = eval(*n.kids[0], scope);
         return binary_op(n.name, left, eval(*n.kids[1], scope));
       }
-      case NodeKind::ternary:
-        return eval(*n.kids[eval(*n.kids[0], scope).truthy() ? 1 : 2], scope);
-      case NodeKind::select:
-        return eval(*n.kids[1], scope).truthy() ? eval(*n.kids[0], scope) : Value();
-      default:
-        fail(n, "statement used as an expression");
+      case NodeKind::ternary: return eval(*n.kids[eval(*n.kids[0], scope).truthy() ? 1 : 2], scope);
+      case NodeKind::select: return eval(*n.kids[1], scope).truthy() ? eval(*n.kids[0], scope) : Value();
+      default: fail(n, "statement used as an expression");
     }
   }
 

@@ -51,18 +51,12 @@ Value tojson(const Value& operand, const CallArgs& a) {
 
 Value length_of(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::string:
-      return Value::integer(int64_t(utf8_length(v.as_string())));
-    case Value::Kind::array:
-      return Value::integer(int64_t(v.as_array().size()));
-    case Value::Kind::object:
-      return Value::integer(int64_t(v.as_object().size()));
-    case Value::Kind::ns:
-      return Value::integer(int64_t(v.as_namespace().size()));
-    case Value::Kind::undefined:
-      return Value::integer(0);
-    default:
-      wrong_type("length", v);
+    case Value::Kind::string: return Value::integer(int64_t(utf8_length(v.as_string())));
+    case Value::Kind::array: return Value::integer(int64_t(v.as_array().size()));
+    case Value::Kind::object: return Value::integer(int64_t(v.as_object().size()));
+    case Value::Kind::ns: return Value::integer(int64_t(v.as_namespace().size()));
+    case Value::Kind::undefined: return Value::integer(0);
+    default: wrong_type("length", v);
   }
 }
 
@@ -72,7 +66,8 @@ Value sort_filter(const Value& v, const CallArgs& a) {
   const bool case_sensitive = flag(a, 1, "case_sensitive", false);
   const Value* attr = arg(a, 2, "attribute");
   std::string path;
-  if (attr && !attr->is_none()) path = attr->is_string() ? attr->as_string() : std::to_string(require_int(*attr, "sort attribute"));
+  if (attr && !attr->is_none())
+    path = attr->is_string() ? attr->as_string() : std::to_string(require_int(*attr, "sort attribute"));
   Array items = v.as_array();
   auto key = [&](const Value& x) { return path.empty() ? x : attribute_path(x, path); };
   std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
@@ -101,7 +96,8 @@ Value indent_filter(const Value& v, const CallArgs& a) {
   if (!v.is_string()) wrong_type("indent", v);
   std::string pad = "    ";
   if (const Value* w = arg(a, 0, "width"))
-    pad = w->is_string() ? w->as_string() : std::string(size_t(std::clamp<int64_t>(require_int(*w, "indent width"), 0, 1024)), ' ');
+    pad = w->is_string() ? w->as_string()
+                         : std::string(size_t(std::clamp<int64_t>(require_int(*w, "indent width"), 0, 1024)), ' ');
   const bool first = flag(a, 1, "first", false), blank = flag(a, 2, "blank", false);
   const std::string newline = "\n";
   const auto lines = split(v.as_string(), &newline, -1);
@@ -173,9 +169,10 @@ Value select_filter(const std::string& name, const Value& v, const CallArgs& a) 
   Array out;
   for (const Value& item : iterate(v)) {
     const Value x = by_attr ? attribute_path(item, path) : item;
-    const bool pass = test.empty() ? x.truthy() : (!x.is_undefined() || test == "undefined" || test == "defined"
-                                                       ? apply_test(test, x, test_args)
-                                                       : false);
+    const bool pass =
+        test.empty()
+            ? x.truthy()
+            : (!x.is_undefined() || test == "undefined" || test == "defined" ? apply_test(test, x, test_args) : false);
     if (pass == keep_passing) out.push_back(item);
   }
   return Value::array(std::move(out));
@@ -299,8 +296,8 @@ Value apply_filter(const std::string& name, const Value& v, const CallArgs& a) {
     if (name == "escape" || name == "e") return Value::string(html_escape(s));
     if (name == "wordcount") return Value::integer(int64_t(split(s, nullptr, -1).size()));
   }
-  static const char* const string_filters[] = {"upper", "lower", "title", "capitalize", "trim", "indent",
-                                               "replace", "escape", "e", "wordcount"};
+  static const char* const string_filters[] = {"upper",  "lower",   "title",  "capitalize", "trim",
+                                               "indent", "replace", "escape", "e",          "wordcount"};
   for (const char* f : string_filters)
     if (name == f) wrong_type(name, v);
   throw EvalError("unknown filter '" + name + "'");
@@ -341,8 +338,8 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& a) {
   if (name == "ne" || name == "!=") return !equals(v, other());
   if (name == "sameas") return v.kind() == other().kind() && equals(v, other());
   if (name == "in") return binary_op("in", v, other()).as_bool();
-  static const char* const comparisons[][2] = {{"lt", "<"}, {"le", "<="}, {"gt", ">"}, {"ge", ">="},
-                                                {"lessthan", "<"}, {"greaterthan", ">"}};
+  static const char* const comparisons[][2] = {{"lt", "<"},  {"le", "<="},      {"gt", ">"},
+                                               {"ge", ">="}, {"lessthan", "<"}, {"greaterthan", ">"}};
   for (const auto& [test, op] : comparisons)
     if (name == test) return binary_op(op, v, other()).as_bool();
   throw EvalError("unknown test '" + name + "'");

@@ -66,7 +66,8 @@ void add_globals(Object& g) {
           throw EvalError("the template raised an error: " + msg);
         }));
   g.set("strftime_now", Value::function([](const CallArgs& a) {
-          const std::string fmt = a.positional.empty() ? "%Y-%m-%d" : require_string(a.positional[0], "strftime_now format");
+          const std::string fmt =
+              a.positional.empty() ? "%Y-%m-%d" : require_string(a.positional[0], "strftime_now format");
           const std::time_t now = std::time(nullptr);
           std::tm local{};
           localtime_r(&now, &local);

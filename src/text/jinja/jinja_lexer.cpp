@@ -11,8 +11,9 @@ namespace seek::jinja {
 
 const char* token_name(Tok t) {
   static constexpr std::array<const char*, 25> names = {
-      "text", "number", "string", "name", "'='", "'('", "')'", "'{%'", "'%}'", "'{{'", "'}}'", "'['", "']'",
-      "'{'", "'}'", "','", "'.'", "':'", "'|'", "operator", "operator", "'**'", "comparison", "sign", "comment"};
+      "text", "number",   "string",   "name", "'='",        "'('",  "')'",    "'{%'", "'%}'",
+      "'{{'", "'}}'",     "'['",      "']'",  "'{'",        "'}'",  "','",    "'.'",  "':'",
+      "'|'",  "operator", "operator", "'**'", "comparison", "sign", "comment"};
   return names[static_cast<size_t>(t)];
 }
 
@@ -162,13 +163,20 @@ struct Symbol {
 };
 // Longest symbols first where one is a prefix of another.
 constexpr Symbol kSymbols[] = {
-    {"{%", Tok::open_stmt},  {"%}", Tok::close_stmt},     {"{{", Tok::open_expr},      {"}}", Tok::close_expr},
-    {"(", Tok::lparen},      {")", Tok::rparen},          {"{", Tok::lbrace},          {"}", Tok::rbrace},
-    {"[", Tok::lbracket},    {"]", Tok::rbracket},        {",", Tok::comma},           {".", Tok::dot},
-    {":", Tok::colon},       {"|", Tok::pipe},            {"<=", Tok::comparison},     {">=", Tok::comparison},
-    {"==", Tok::comparison}, {"!=", Tok::comparison},     {"<", Tok::comparison},      {">", Tok::comparison},
-    {"+", Tok::additive},    {"-", Tok::additive},        {"~", Tok::additive},        {"**", Tok::power},
-    {"*", Tok::multiplicative}, {"//", Tok::multiplicative}, {"/", Tok::multiplicative}, {"%", Tok::multiplicative},
+    {"{%", Tok::open_stmt},     {"%}", Tok::close_stmt},
+    {"{{", Tok::open_expr},     {"}}", Tok::close_expr},
+    {"(", Tok::lparen},         {")", Tok::rparen},
+    {"{", Tok::lbrace},         {"}", Tok::rbrace},
+    {"[", Tok::lbracket},       {"]", Tok::rbracket},
+    {",", Tok::comma},          {".", Tok::dot},
+    {":", Tok::colon},          {"|", Tok::pipe},
+    {"<=", Tok::comparison},    {">=", Tok::comparison},
+    {"==", Tok::comparison},    {"!=", Tok::comparison},
+    {"<", Tok::comparison},     {">", Tok::comparison},
+    {"+", Tok::additive},       {"-", Tok::additive},
+    {"~", Tok::additive},       {"**", Tok::power},
+    {"*", Tok::multiplicative}, {"//", Tok::multiplicative},
+    {"/", Tok::multiplicative}, {"%", Tok::multiplicative},
     {"=", Tok::equals},
 };
 
@@ -279,10 +287,8 @@ class Lexer {
       case Tok::number:
       case Tok::string:
       case Tok::rparen:
-      case Tok::rbracket:
-        return false;
-      default:
-        return true;
+      case Tok::rbracket: return false;
+      default: return true;
     }
   }
 
@@ -353,8 +359,8 @@ class Lexer {
         char32_t cp = 0;
         for (size_t k = 0; k < len; ++k) {
           const int h = pos_ + k < s_.size() ? hex_value(s_[pos_ + k]) : -1;
-          if (h < 0) fail(pos_ - 2, std::string("invalid escape \\") + e + " (expected " + std::to_string(len) +
-                                        " hex digits)");
+          if (h < 0)
+            fail(pos_ - 2, std::string("invalid escape \\") + e + " (expected " + std::to_string(len) + " hex digits)");
           cp = cp * 16 + char32_t(h);
         }
         pos_ += len;
@@ -381,8 +387,7 @@ class Lexer {
         case '\'': out += '\''; break;
         case '"': out += '"'; break;
         case '\\': out += '\\'; break;
-        default:
-          fail(pos_ - 2, std::string("unknown escape sequence \\") + e);
+        default: fail(pos_ - 2, std::string("unknown escape sequence \\") + e);
       }
     }
     flush_high();

@@ -11,31 +11,31 @@
 namespace seek::jinja {
 
 enum class Tok {
-  text,         // literal template text
-  number,       // 12, 1.5, -3 (a sign directly before digits in operand position is part of the literal)
-  string,       // 'a' "b" (escapes already decoded)
-  identifier,   // names and keywords (if, for, in, not, and, ...)
-  equals,       // =
-  lparen,       // (
-  rparen,       // )
-  open_stmt,    // {%
-  close_stmt,   // %}
-  open_expr,    // {{
-  close_expr,   // }}
-  lbracket,     // [
-  rbracket,     // ]
-  lbrace,       // {
-  rbrace,       // }
-  comma,        // ,
-  dot,          // .
-  colon,        // :
-  pipe,         // |
-  additive,     // + - ~
+  text,            // literal template text
+  number,          // 12, 1.5, -3 (a sign directly before digits in operand position is part of the literal)
+  string,          // 'a' "b" (escapes already decoded)
+  identifier,      // names and keywords (if, for, in, not, and, ...)
+  equals,          // =
+  lparen,          // (
+  rparen,          // )
+  open_stmt,       // {%
+  close_stmt,      // %}
+  open_expr,       // {{
+  close_expr,      // }}
+  lbracket,        // [
+  rbracket,        // ]
+  lbrace,          // {
+  rbrace,          // }
+  comma,           // ,
+  dot,             // .
+  colon,           // :
+  pipe,            // |
+  additive,        // + - ~
   multiplicative,  // * / // %
-  power,        // **
-  comparison,   // < > <= >= == !=
-  unary,        // a lone + or - in operand position
-  comment,      // {# ... #}
+  power,           // **
+  comparison,      // < > <= >= == !=
+  unary,           // a lone + or - in operand position
+  comment,         // {# ... #}
 };
 
 const char* token_name(Tok t);
@@ -53,8 +53,8 @@ struct LexOptions {
 
 // Where an offset lies in the source, for messages ("name:line:col").
 struct SourceInfo {
-  std::string name;    // file name or "chat template"
-  std::string source;  // original text
+  std::string name;                        // file name or "chat template"
+  std::string source;                      // original text
   std::string where(size_t offset) const;  // "name:LINE:COL"
 };
 

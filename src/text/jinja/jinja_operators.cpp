@@ -8,8 +8,7 @@ namespace seek::jinja {
 
 Array iterate(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::array:
-      return v.as_array();
+    case Value::Kind::array: return v.as_array();
     case Value::Kind::object: {
       Array keys;
       for (const auto& [k, x] : v.as_object().items()) keys.push_back(Value::string(k));
@@ -20,10 +19,8 @@ Array iterate(const Value& v) {
       for (auto& c : utf8_chars(v.as_string())) chars.push_back(Value::string(std::move(c)));
       return chars;
     }
-    case Value::Kind::undefined:
-      return {};
-    default:
-      throw EvalError("cannot loop over a " + v.type_name());
+    case Value::Kind::undefined: return {};
+    default: throw EvalError("cannot loop over a " + v.type_name());
   }
 }
 
@@ -54,8 +51,12 @@ double num_of(const Value& v) { return v.is(Value::Kind::boolean) ? double(v.as_
 Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   const bool ints = int_like(a) && int_like(b);
   if (op == "<" || op == ">" || op == "<=" || op == ">=") {
-    const int c = ints ? (int_of(a) < int_of(b) ? -1 : int_of(a) > int_of(b) ? 1 : 0)
-                       : (num_of(a) < num_of(b) ? -1 : num_of(a) > num_of(b) ? 1 : 0);
+    const int c = ints ? (int_of(a) < int_of(b)   ? -1
+                          : int_of(a) > int_of(b) ? 1
+                                                  : 0)
+                       : (num_of(a) < num_of(b)   ? -1
+                          : num_of(a) > num_of(b) ? 1
+                                                  : 0);
     const bool nan = !ints && (std::isnan(num_of(a)) || std::isnan(num_of(b)));
     if (nan) return Value::boolean(false);
     return Value::boolean(op == "<" ? c < 0 : op == ">" ? c > 0 : op == "<=" ? c <= 0 : c >= 0);
@@ -133,7 +134,8 @@ bool contains(const Value& container, const Value& item) {
       if (equals(v, item)) return true;
     return false;
   }
-  if (container.is_string() && item.is_string()) return container.as_string().find(item.as_string()) != std::string::npos;
+  if (container.is_string() && item.is_string())
+    return container.as_string().find(item.as_string()) != std::string::npos;
   if ((container.is_object() || container.is(Value::Kind::ns)) && item.is_string()) {
     const Object& o = container.is_object() ? container.as_object() : container.as_namespace();
     return o.find(item.as_string()) != nullptr;

@@ -53,7 +53,8 @@ class Parser {
     return token_name(t.type);
   }
   const Token& expect(Tok type, const char* context) {
-    if (!is(type)) fail(here(), std::string("expected ") + token_name(type) + " " + context + ", found " + describe_next());
+    if (!is(type))
+      fail(here(), std::string("expected ") + token_name(type) + " " + context + ", found " + describe_next());
     return t_[i_++];
   }
   void expect_word(std::string_view w, const char* context) {
@@ -93,10 +94,8 @@ class Parser {
         expect(Tok::close_expr, "to close '{{'");
         return n;
       }
-      case Tok::open_stmt:
-        return parse_statement();
-      default:
-        fail(t.offset, "unexpected " + describe_next() + " outside a tag");
+      case Tok::open_stmt: return parse_statement();
+      default: fail(t.offset, "unexpected " + describe_next() + " outside a tag");
     }
   }
 
@@ -149,7 +148,8 @@ class Parser {
       expect(Tok::close_stmt, ("after '" + name + "'").c_str());
       return make(name == "break" ? NodeKind::break_ : NodeKind::continue_, open);
     }
-    static const char* const enders[] = {"endif", "endfor", "endset", "endmacro", "endcall", "endfilter", "elif", "else"};
+    static const char* const enders[] = {"endif",   "endfor",    "endset", "endmacro",
+                                         "endcall", "endfilter", "elif",   "else"};
     for (const char* e : enders) {
       if (name != e) continue;
       if (open_blocks_.empty()) fail(open, "unexpected {% " + name + " %} with no open block it could close");
@@ -643,8 +643,7 @@ class Parser {
         ++i_;
         return n;
       }
-      default:
-        fail(t.offset, "unexpected " + describe_next() + " where a value was expected");
+      default: fail(t.offset, "unexpected " + describe_next() + " where a value was expected");
     }
   }
 

@@ -33,9 +33,7 @@ const Value* CallArgs::kwarg(std::string_view name) const {
 }
 
 Value Value::array(Array a) { return Value(Storage(std::in_place_index<6>, std::make_shared<Array>(std::move(a)))); }
-Value Value::object(Object o) {
-  return Value(Storage(std::in_place_index<7>, std::make_shared<Object>(std::move(o))));
-}
+Value Value::object(Object o) { return Value(Storage(std::in_place_index<7>, std::make_shared<Object>(std::move(o)))); }
 Value Value::namespace_(Object o) {
   return Value(Storage(std::in_place_index<8>, NamespaceRef{std::make_shared<Object>(std::move(o))}));
 }
@@ -46,29 +44,21 @@ Value Value::function(Function f) {
 bool Value::truthy() const {
   switch (kind()) {
     case Kind::undefined:
-    case Kind::none:
-      return false;
-    case Kind::boolean:
-      return as_bool();
-    case Kind::integer:
-      return as_int() != 0;
-    case Kind::floating:
-      return as_float() != 0 && !std::isnan(as_float());
-    case Kind::string:
-      return !as_string().empty();
-    case Kind::array:
-      return !as_array().empty();
-    case Kind::object:
-      return as_object().size() > 0;
+    case Kind::none: return false;
+    case Kind::boolean: return as_bool();
+    case Kind::integer: return as_int() != 0;
+    case Kind::floating: return as_float() != 0 && !std::isnan(as_float());
+    case Kind::string: return !as_string().empty();
+    case Kind::array: return !as_array().empty();
+    case Kind::object: return as_object().size() > 0;
     case Kind::ns:
-    case Kind::function:
-      return true;
+    case Kind::function: return true;
   }
   return false;
 }
 
 std::string Value::type_name() const {
-  static const char* const names[] = {"undefined", "none", "boolean", "integer", "float",
+  static const char* const names[] = {"undefined", "none", "boolean", "integer",   "float",
                                       "string",    "list", "dict",    "namespace", "function"};
   return names[v_.index()];
 }
@@ -169,28 +159,14 @@ void append_json_string(std::string& out, std::string_view s, bool ensure_ascii)
 void write_json(std::string& out, const Value& v, const JsonStyle& st, int depth) {
   using K = Value::Kind;
   switch (v.kind()) {
-    case K::none:
-      out += "null";
-      return;
-    case K::undefined:
-      out += st.undefined_as_null ? "null" : "undefined";
-      return;
-    case K::boolean:
-      out += v.as_bool() ? "true" : "false";
-      return;
-    case K::integer:
-      out += std::to_string(v.as_int());
-      return;
-    case K::floating:
-      out += std::isfinite(v.as_float()) ? format_number(v.as_float()) : "null";
-      return;
-    case K::string:
-      append_json_string(out, v.as_string(), st.ensure_ascii);
-      return;
-    case K::function:
-      throw Error("tojson: cannot convert a function to JSON");
-    default:
-      break;
+    case K::none: out += "null"; return;
+    case K::undefined: out += st.undefined_as_null ? "null" : "undefined"; return;
+    case K::boolean: out += v.as_bool() ? "true" : "false"; return;
+    case K::integer: out += std::to_string(v.as_int()); return;
+    case K::floating: out += std::isfinite(v.as_float()) ? format_number(v.as_float()) : "null"; return;
+    case K::string: append_json_string(out, v.as_string(), st.ensure_ascii); return;
+    case K::function: throw Error("tojson: cannot convert a function to JSON");
+    default: break;
   }
   if (depth > 512) throw Error("tojson: value nested too deeply");
   const bool pretty = st.indent > 0;
@@ -231,30 +207,20 @@ void write_json(std::string& out, const Value& v, const JsonStyle& st, int depth
   out += '}';
 }
 
-bool numeric_like(const Value& v) {
-  return v.is_number() || v.is(Value::Kind::boolean);
-}
-double numeric_value(const Value& v) {
-  return v.is(Value::Kind::boolean) ? (v.as_bool() ? 1.0 : 0.0) : v.as_number();
-}
+bool numeric_like(const Value& v) { return v.is_number() || v.is(Value::Kind::boolean); }
+double numeric_value(const Value& v) { return v.is(Value::Kind::boolean) ? (v.as_bool() ? 1.0 : 0.0) : v.as_number(); }
 
 }  // namespace
 
 std::string Value::to_output() const {
   switch (kind()) {
     case Kind::undefined:
-    case Kind::none:
-      return {};
-    case Kind::boolean:
-      return as_bool() ? "true" : "false";
-    case Kind::integer:
-      return std::to_string(as_int());
-    case Kind::floating:
-      return float_output(as_float());
-    case Kind::string:
-      return as_string();
-    case Kind::function:
-      return "<function>";
+    case Kind::none: return {};
+    case Kind::boolean: return as_bool() ? "true" : "false";
+    case Kind::integer: return std::to_string(as_int());
+    case Kind::floating: return float_output(as_float());
+    case Kind::string: return as_string();
+    case Kind::function: return "<function>";
     default: {
       JsonStyle st;
       st.undefined_as_null = false;
@@ -281,8 +247,7 @@ bool equals(const Value& a, const Value& b) {
   if (a_nothing || b_nothing) return a_nothing && b_nothing;
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case K::string:
-      return a.as_string() == b.as_string();
+    case K::string: return a.as_string() == b.as_string();
     case K::array: {
       const Array &x = a.as_array(), &y = b.as_array();
       if (x.size() != y.size()) return false;
@@ -299,12 +264,9 @@ bool equals(const Value& a, const Value& b) {
       }
       return true;
     }
-    case K::ns:
-      return &a.as_namespace() == &b.as_namespace();
-    case K::function:
-      return &a.as_function() == &b.as_function();
-    default:
-      return false;
+    case K::ns: return &a.as_namespace() == &b.as_namespace();
+    case K::function: return &a.as_function() == &b.as_function();
+    default: return false;
   }
 }
 

@@ -118,12 +118,9 @@ template <class Json>
 Value Value::from_json(const Json& j) {
   using T = typename Json::value_t;
   switch (j.type()) {
-    case T::null:
-      return none();
-    case T::boolean:
-      return boolean(j.template get<bool>());
-    case T::number_integer:
-      return integer(j.template get<int64_t>());
+    case T::null: return none();
+    case T::boolean: return boolean(j.template get<bool>());
+    case T::number_integer: return integer(j.template get<int64_t>());
     case T::number_unsigned: {
       const auto u = j.template get<uint64_t>();
       return u <= uint64_t(INT64_MAX) ? integer(int64_t(u)) : floating(double(u));
@@ -133,8 +130,7 @@ Value Value::from_json(const Json& j) {
       if (d > -9.2e18 && d < 9.2e18 && d == std::trunc(d)) return integer(int64_t(d));
       return floating(d);
     }
-    case T::string:
-      return string(j.template get<std::string>());
+    case T::string: return string(j.template get<std::string>());
     case T::array: {
       Array a;
       a.reserve(j.size());

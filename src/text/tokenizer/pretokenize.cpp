@@ -59,9 +59,7 @@ void PreTokenizer::split(const Step& st, std::string_view piece, PreTokenizeScra
     }
     void segment(size_t b, size_t e, bool m) {
       switch (beh) {
-        case SplitBehavior::Isolated:
-          emit(b, e);
-          break;
+        case SplitBehavior::Isolated: emit(b, e); break;
         case SplitBehavior::Removed:
           if (!m) emit(b, e);
           break;
