@@ -108,7 +108,7 @@ void DeepSeekModel::forward(const int32_t* tokens, int64_t T, KVCache& cache, co
     for (int64_t i = 0; i < T * D; i++)
       h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
   }
-  cache.set_len(pos0 + T);
+  cache.extend_to(pos0 + T);
 
   const int64_t first = opt.all_logits ? 0 : T - 1, rows = T - first;
   cpu::rmsnorm_forward(hn.data(), &h[size_t(first * D)], norm_.f32(), rows, D, float(c.rms_norm_eps), bf);

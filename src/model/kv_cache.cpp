@@ -1,27 +1,27 @@
 #include "model/kv_cache.h"
 
-#include <algorithm>
-
 namespace seek {
 
-KVCache::KVCache(const DeepSeekConfig& c, AttnForm form) : form_(form) {
-  if (form == AttnForm::Absorb) {
-    row_a_ = c.kv_lora_rank;
-    row_b_ = c.qk_rope_head_dim;
-  } else {
-    row_a_ = c.num_attention_heads * c.qk_head_dim();
-    row_b_ = c.num_attention_heads * c.v_head_dim;
-  }
-  a_.resize(size_t(c.num_hidden_layers));
-  b_.resize(size_t(c.num_hidden_layers));
+namespace {
+int64_t row_a_of(const DeepSeekConfig& c, AttnForm f) {
+  return f == AttnForm::Absorb ? c.kv_lora_rank : c.num_attention_heads * c.qk_head_dim();
 }
+int64_t row_b_of(const DeepSeekConfig& c, AttnForm f) {
+  return f == AttnForm::Absorb ? c.qk_rope_head_dim : c.num_attention_heads * c.v_head_dim;
+}
+const char* kind_of(AttnForm f) { return f == AttnForm::Absorb ? "mla-absorb" : "mla-naive"; }
+}  // namespace
 
-void KVCache::reserve(int64_t n) {
-  if (n <= cap_) return;
-  int64_t cap = std::max<int64_t>({n, cap_ * 2, 16});
-  for (auto& v : a_) v.resize(size_t(cap * row_a_));
-  for (auto& v : b_) v.resize(size_t(cap * row_b_));
-  cap_ = cap;
+KVCache::KVCache(const DeepSeekConfig& c, AttnForm form)
+    : KVCache(form, c.num_hidden_layers, row_a_of(c, form), row_b_of(c, form)) {}
+
+KVCache::KVCache(AttnForm form, int64_t layers, int64_t row_a, int64_t row_b)
+    : KVStore(kind_of(form), layers, row_a, row_b), form_(form) {}
+
+std::unique_ptr<SequenceCache> KVCache::clone(int64_t n) const {
+  std::unique_ptr<KVCache> c(new KVCache(form_, layers(), row_a(), row_b()));
+  copy_prefix_to(*c, n);
+  return c;
 }
 
 }  // namespace seek

@@ -19,14 +19,31 @@ class SequenceCache {
  public:
   virtual ~SequenceCache() = default;
   virtual int64_t len() const = 0;
+  // Truncate to n tokens, 0 <= n <= len(); throws Error otherwise.
   virtual void set_len(int64_t n) = 0;
   virtual size_t bytes_per_token() const = 0;
+  // A new cache of the same model holding a copy of this one's first n tokens (0 <= n <= len()): forks a shared
+  // prompt into several continuations, or takes a prefix out of a prefix cache.
+  virtual std::unique_ptr<SequenceCache> clone(int64_t n) const = 0;
+  // The first n tokens' state as bytes (for a prefix cache on disk), and back: deserialize() replaces this cache's
+  // contents and throws Error if the bytes were made by a cache of another model or form, or are damaged.
+  virtual std::string serialize(int64_t n) const = 0;
+  virtual void deserialize(const std::string& bytes) = 0;
 };
 
 struct ForwardOptions {
   Precision precision = Precision::F32;
   bool all_logits = true;          // logits for every new token, or only the last
   int64_t* expert_load = nullptr;  // MoE models: [layers * n_routed_experts] token counts are added here
+};
+
+// One sequence's part of a batched forward: the tokens to append to its cache, and where its logits go.
+struct BatchItem {
+  SequenceCache* cache = nullptr;
+  const int32_t* tokens = nullptr;
+  int64_t n = 0;            // tokens to run (a decode step: 1; a prefill chunk: more)
+  float* logits = nullptr;  // [n, vocab] if all_logits, else [1, vocab] for the last token
+  bool all_logits = false;
 };
 
 class LanguageModel {
@@ -46,6 +63,11 @@ class LanguageModel {
   // than context_length(), throw Error before anything is appended.
   virtual void forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
                        float* logits) const = 0;
+  // Runs every item as forward() would (opt.all_logits is ignored: each item says), as one batch where the model
+  // supports it: the Linear layers then see all items' tokens together (one GEMM over the batch, not a GEMV per
+  // sequence), and attention runs per sequence against its own cache. Results equal forward() per item up to float
+  // rounding. Items must have distinct caches. The default runs the items one after another.
+  virtual void forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const;
 };
 
 // Throws Error, before anything runs, if a token id is outside [0, vocab) or positions pos0 .. pos0+T-1 do not fit

@@ -18,6 +18,14 @@ void check_forward_input(const int32_t* tokens, int64_t T, int64_t pos0, int64_t
                 " tokens exceeds the model's context (max_position_embeddings = " + std::to_string(context) + ")");
 }
 
+void LanguageModel::forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const {
+  ForwardOptions o = opt;
+  for (const BatchItem& it : items) {
+    o.all_logits = it.all_logits;
+    forward(it.tokens, it.n, *it.cache, o, it.logits);
+  }
+}
+
 std::unique_ptr<LanguageModel> load_model(const std::string& model_dir) {
   const std::string dir = resolve_model_dir(model_dir);  // a training output folder loads its latest checkpoint
   std::string path;
