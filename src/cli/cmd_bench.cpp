@@ -9,6 +9,7 @@
 #include "core/membw.h"
 #include "core/parallel.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 
 namespace seek::cli {
 
@@ -18,21 +19,6 @@ struct BenchArgs {
   int64_t prompt = 128, gen = 32, reps = 3;
   int threads = 0;
 };
-
-// Bytes of weights one decode step reads: every active parameter once, at its stored width (fp8 scales included
-// at 4 bytes per 128x128 block), except the embedding, of which one row is read.
-double active_weight_bytes(const DeepSeekModel& m) {
-  const DeepSeekConfig& c = m.config();
-  ParamCounts pc = DeepSeekModel::count_params(c);
-  double per_param = c.fp8_weights ? 1.0 + 4.0 / (128.0 * 128.0) : 0;
-  if (!c.fp8_weights)
-    per_param = double(dtype_size(m.checkpoint().get("model.layers.0.self_attn.o_proj.weight").dtype));
-  double head_bytes =
-      double(pc.head) *
-      double(
-          dtype_size(m.checkpoint().get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight").dtype));
-  return double(pc.active - pc.embedding - pc.head) * per_param + head_bytes;
-}
 
 void run_bench(const BenchArgs& a) {
   set_num_threads(a.threads);
@@ -68,8 +54,8 @@ void run_bench(const BenchArgs& a) {
     best_prefill = std::min(best_prefill, t1 - t0);
     best_decode = std::min(best_decode, t2 - t1);
   }
-  ParamCounts pc = DeepSeekModel::count_params(c);
-  double bytes = active_weight_bytes(*model);
+  ParamCounts pc = count_params(c);
+  double bytes = model->active_weight_bytes();
   double bw = measure_read_bandwidth();
   double decode_tps = double(a.gen) / best_decode, prefill_tps = double(a.prompt) / best_prefill;
   double roofline_tps = bw / bytes;

@@ -9,6 +9,7 @@
 #include "core/mapped_file.h"
 #include "formats/checkpoint.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 #include "model/dense_config.h"
 
 namespace seek::cli {
@@ -26,7 +27,7 @@ std::string human(double n) {
 void run_deepseek_info(const std::string& dir, bool as_json) {
   DeepSeekConfig c = load_deepseek_config(dir);
   Checkpoint ck = Checkpoint::open(dir);
-  ParamCounts pc = DeepSeekModel::count_params(c);
+  ParamCounts pc = count_params(c);
   std::map<std::string, int64_t> dtypes;  // stored dtype -> number of parameters
   int64_t stored = 0;
   for (auto& n : ck.names()) {
@@ -94,7 +95,7 @@ void run_deepseek_info(const std::string& dir, bool as_json) {
 void run_dense_info(const std::string& dir, bool as_json) {
   DenseConfig c = load_dense_config(dir);
   Checkpoint ck = Checkpoint::open(dir);
-  DenseParamCounts pc = count_dense_params(c);
+  ParamCounts pc = count_params(c);
   std::map<std::string, int64_t> dtypes;  // stored dtype -> number of parameters
   int64_t stored = 0;
   for (auto& n : ck.names()) {

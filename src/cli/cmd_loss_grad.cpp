@@ -9,7 +9,7 @@
 #include "core/parallel.h"
 #include "formats/safetensors_write.h"
 #include "model/config.h"
-#include "train/deepseek_train.h"
+#include "model/deepseek_train.h"
 
 namespace seek::cli {
 
@@ -27,14 +27,14 @@ void run_loss_grad(const LossGradArgs& a) {
   check(a.mtp_lambda >= 0 && a.balance_alpha >= 0, "--mtp-lambda and --balance-alpha must be >= 0");
   const double t0 = now_seconds();
   const DeepSeekConfig c = load_deepseek_config(a.model);
-  train::TrainModel m(c);
+  TrainableDeepSeek m(c);
   m.load(a.model);
-  train::LossOptions opt;
+  LossOptions opt;
   opt.mtp_lambda = a.mtp_lambda;
   opt.mtp_depth = a.mtp_lambda > 0 ? -1 : 0;
   opt.balance_alpha = a.balance_alpha;
   const double t1 = now_seconds();
-  const train::Losses L = m.step(tokens.data(), 1, int64_t(tokens.size()), opt);
+  const Losses L = m.step(tokens.data(), 1, int64_t(tokens.size()), opt);
   const double t2 = now_seconds();
   std::vector<std::pair<std::string, Tensor>> grads;
   for (auto& p : m.params().all())

@@ -7,6 +7,7 @@
 #include "core/mapped_file.h"
 #include "model/config.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 #include "model/synthetic.h"
 
 namespace seek::cli {
@@ -67,7 +68,7 @@ void run_synth(const SynthArgs& a) {
     config = synthetic_config(parse_count(a.params), a.vocab);
   }
   DeepSeekConfig c = parse_deepseek_config(config, "synthetic");
-  ParamCounts pc = DeepSeekModel::count_params(c);
+  ParamCounts pc = count_params(c);
   std::fprintf(stderr, "writing %s: %.3fB parameters (%.3fB active/token), hidden %lld, %lld layers, %lld experts\n",
                a.out.c_str(), double(pc.total) / 1e9, double(pc.active) / 1e9, (long long)c.hidden_size,
                (long long)c.num_hidden_layers, (long long)c.n_routed_experts);

@@ -4,156 +4,152 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/rowops.h"
 
 namespace seek {
 
-namespace {
-
-DeepSeekBlock load_block(const Checkpoint& ck, const DeepSeekConfig& c, int64_t layer) {
-  const std::string pre = "model.layers." + std::to_string(layer);
-  DeepSeekBlock b;
-  b.attn_norm = load_vector_f32(ck, pre + ".input_layernorm.weight", c.hidden_size);
-  b.ffn_norm = load_vector_f32(ck, pre + ".post_attention_layernorm.weight", c.hidden_size);
-  b.attn = load_mla(ck, pre + ".self_attn", c);
-  b.is_moe = c.is_moe_layer(layer);
-  if (b.is_moe)
-    b.moe = load_moe(ck, pre + ".mlp", c);
+BlockWeights bind_block(WeightSource& src, const BlockSpec& s) {
+  BlockWeights b;
+  b.attn_norm = src.vector(s.attn_norm);
+  b.attn = bind_mla(src, s.attn);
+  b.ffn_norm = src.vector(s.ffn_norm);
+  b.is_moe = s.is_moe;
+  if (s.moe)
+    b.moe = bind_moe(src, *s.moe);
   else
-    b.mlp = load_mlp(ck, pre + ".mlp", c.hidden_size, c.intermediate_size, c.fp8_block);
+    b.mlp = bind_mlp(src, *s.mlp);
   return b;
 }
 
-Tensor load_table(const Checkpoint& ck, const std::string& name, const DeepSeekConfig& c) {
-  Tensor t = ck.get(name, {c.vocab_size, c.hidden_size});
-  if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16)
-    throw Error(ck.dir() + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected F32, BF16 or F16");
-  return t;
+DeepSeekWeights bind_deepseek(const DeepSeekConfig& c, WeightSource& src, const std::string& where, bool require_mtp) {
+  const DeepSeekSchema s = deepseek_schema(c);
+  DeepSeekWeights w;
+  w.config = c;
+  w.embed = src.matrix(s.embed);
+  for (const BlockSpec& b : s.blocks) w.blocks.push_back(bind_block(src, b));
+  w.norm = src.vector(s.norm);
+  w.head = s.head ? src.matrix(*s.head) : w.embed;
+  for (const MtpSpec& m : s.mtp) {
+    if (!require_mtp && !src.has(m.eh_proj)) {
+      std::fprintf(stderr,
+                   "seek: note: %s has num_nextn_predict_layers=%lld but no '%s'; "
+                   "MTP module not loaded\n",
+                   where.c_str(), (long long)c.num_nextn_predict_layers, m.eh_proj.name.c_str());
+      break;
+    }
+    MtpWeights mt;
+    mt.enorm = src.vector(m.enorm);
+    mt.hnorm = src.vector(m.hnorm);
+    mt.eh_proj = src.matrix(m.eh_proj);
+    mt.block = bind_block(src, m.block);
+    mt.head_norm = src.vector(m.head_norm);
+    if (require_mtp || src.has(m.head)) {
+      mt.head = src.matrix(m.head);
+      mt.has_own_head = true;
+    }
+    w.mtp.push_back(std::move(mt));
+  }
+  return w;
+}
+
+std::unique_ptr<DeepSeekModel> DeepSeekModel::load(const std::string& dir) {
+  const DeepSeekConfig c = load_deepseek_config(dir);
+  CheckpointWeights src(Checkpoint::open(dir), c.fp8_block);
+  return std::make_unique<DeepSeekModel>(std::make_shared<const DeepSeekWeights>(bind_deepseek(c, src, dir)));
+}
+
+DeepSeekModel::DeepSeekModel(std::shared_ptr<const DeepSeekWeights> keep) : w_(std::move(keep)), rope_(w_->config) {}
+
+void DeepSeekModel::forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
+                            float* logits) const {
+  forward_batch({BatchItem{&cache, tokens, T, logits, opt.all_logits}}, opt);
+}
+
+namespace {
+
+// h[n] += f[n], rounded to bf16 in BF16 (the reference's residual stream is a bf16 tensor).
+void add_residual(float* h, const float* f, int64_t n, bool bf) {
+  for (int64_t i = 0; i < n; i++) h[i] = bf ? round_bf16(h[i] + f[i]) : h[i] + f[i];
+}
+
+// Logits of the rows the items want (every row, or each item's last), in one head matmul.
+void head_logits(const DeepSeekWeights& w, const std::vector<BatchItem>& items, const std::vector<SeqRows>& seqs,
+                 const float* h, Precision p) {
+  const DeepSeekConfig& c = w.config;
+  const int64_t D = c.hidden_size, V = c.vocab_size;
+  std::vector<int64_t> rows;  // activation rows to project
+  for (size_t i = 0; i < items.size(); i++)
+    for (int64_t j = items[i].all_logits ? 0 : seqs[i].n - 1; j < seqs[i].n; j++) rows.push_back(seqs[i].first + j);
+  const int64_t R = int64_t(rows.size());
+  std::vector<float> hn(size_t(R * D)), lg(size_t(R * V));
+  for (int64_t r = 0; r < R; r++) std::memcpy(&hn[size_t(r * D)], h + rows[size_t(r)] * D, size_t(D) * 4);
+  cpu::rmsnorm_forward(hn.data(), hn.data(), w.norm.w, R, D, c.rms_norm_eps, (float*)nullptr, p == Precision::BF16);
+  const bool single = items.size() == 1;
+  float* out = single ? items[0].logits : lg.data();  // one item: straight into its buffer
+  cpu::matmul(out, hn.data(), R, w.head.w, p);        // [R, vocab], left in f32
+  if (single) return;
+  int64_t r = 0;
+  for (size_t i = 0; i < items.size(); i++) {
+    const int64_t n = items[i].all_logits ? seqs[i].n : 1;
+    std::memcpy(items[i].logits, &lg[size_t(r * V)], size_t(n * V) * 4);
+    r += n;
+  }
 }
 
 }  // namespace
 
-void embedding_row(const Tensor& table, int64_t id, float* out) {
-  const int64_t dim = table.dim(1);
-  to_f32(table.dtype, static_cast<const char*>(table.data) + size_t(id * dim) * dtype_size(table.dtype), out,
-         size_t(dim));
-}
-
-std::unique_ptr<DeepSeekModel> DeepSeekModel::load(const std::string& dir) {
-  auto m = std::unique_ptr<DeepSeekModel>(new DeepSeekModel());
-  m->cfg_ = load_deepseek_config(dir);
-  const DeepSeekConfig& c = m->cfg_;
-  m->ck_ = Checkpoint::open(dir);
-  const Checkpoint& ck = m->ck_;
-  m->rope_ = RopeFrequencies(c);
-  m->embed_ = load_table(ck, "model.embed_tokens.weight", c);
-  for (int64_t l = 0; l < c.num_hidden_layers; l++) m->blocks_.push_back(load_block(ck, c, l));
-  m->norm_ = load_vector_f32(ck, "model.norm.weight", c.hidden_size);
-  if (c.tie_word_embeddings) {
-    m->head_.storage = m->embed_;
-    m->head_.w = WeightRef{m->embed_.dtype, m->embed_.data, c.vocab_size, c.hidden_size, nullptr, 128};
-  } else {
-    m->head_ = load_linear(ck, "lm_head", c.vocab_size, c.hidden_size, c.fp8_block);
-  }
-  for (int64_t k = 0; k < c.num_nextn_predict_layers; k++) {
-    const int64_t layer = c.num_hidden_layers + k;
-    const std::string pre = "model.layers." + std::to_string(layer);
-    if (!ck.has(pre + ".eh_proj.weight")) {
-      // Many converted checkpoints drop the MTP module; the main model is complete without it.
-      std::fprintf(stderr,
-                   "seek: note: %s has num_nextn_predict_layers=%lld but no '%s.eh_proj.weight'; "
-                   "MTP module not loaded\n",
-                   dir.c_str(), (long long)c.num_nextn_predict_layers, pre.c_str());
-      break;
-    }
-    MtpModule mt;
-    mt.enorm = load_vector_f32(ck, pre + ".enorm.weight", c.hidden_size);
-    mt.hnorm = load_vector_f32(ck, pre + ".hnorm.weight", c.hidden_size);
-    mt.eh_proj = load_linear(ck, pre + ".eh_proj", c.hidden_size, 2 * c.hidden_size, c.fp8_block);
-    mt.block = load_block(ck, c, layer);
-    mt.head_norm = load_vector_f32(ck, pre + ".shared_head.norm.weight", c.hidden_size);
-    if (ck.has(pre + ".shared_head.head.weight")) {
-      mt.head = load_linear(ck, pre + ".shared_head.head", c.vocab_size, c.hidden_size, c.fp8_block);
-      mt.has_own_head = true;
-    }
-    m->mtp_.push_back(std::move(mt));
-  }
-  return m;
-}
-
-void DeepSeekModel::forward(const int32_t* tokens, int64_t T, KVCache& cache, const ForwardOptions& opt,
-                            float* logits) const {
-  const DeepSeekConfig& c = cfg_;
-  const int64_t D = c.hidden_size, pos0 = cache.len();
+void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const {
+  const DeepSeekConfig& c = cfg();
+  const int64_t D = c.hidden_size;
   const Precision p = opt.precision;
   const bool bf = p == Precision::BF16;
-  check_forward_input(tokens, T, pos0, c.vocab_size, c.max_position_embeddings);
+  std::vector<SeqRows> seqs;
+  std::vector<int32_t> pos;  // [N] position of each row
+  for (const BatchItem& it : items) {
+    auto* kv = dynamic_cast<KVCache*>(it.cache);
+    if (!kv) throw Error("DeepSeekModel::forward: the cache was not made by this model");
+    if (!seqs.empty() && kv->form() != seqs[0].cache->form())
+      throw Error("DeepSeekModel::forward_batch: the sequences' caches have different attention forms");
+    check_forward_input(it.tokens, it.n, kv->len(), c.vocab_size, c.max_position_embeddings);
+    seqs.push_back(SeqRows{kv, int64_t(pos.size()), it.n});
+    for (int64_t j = 0; j < it.n; j++) pos.push_back(int32_t(kv->len() + j));
+  }
+  const int64_t N = int64_t(pos.size());
+  RopeTable rope;
+  rope.build(rope_, pos.data(), N);
 
-  std::vector<float> h(size_t(T * D)), hn(size_t(T * D)), f(size_t(T * D));  // residual stream, normed, branch out
-  for (int64_t t = 0; t < T; t++) embedding_row(embed_, tokens[t], &h[size_t(t * D)]);
-
-  for (size_t l = 0; l < blocks_.size(); l++) {
-    const DeepSeekBlock& b = blocks_[l];
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.f32(), T, D, float(c.rms_norm_eps), bf);
-    mla_forward(b.attn, c, rope_, int64_t(l), hn.data(), T, cache, f.data(), p);
-    for (int64_t i = 0; i < T * D; i++)
-      h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.f32(), T, D, float(c.rms_norm_eps), bf);
+  std::vector<float> h(size_t(N * D)), hn(size_t(N * D)), f(size_t(N * D));  // residual stream, normed, branch out
+  for (size_t i = 0; i < items.size(); i++)
+    for (int64_t j = 0; j < items[i].n; j++)
+      w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
+  for (size_t l = 0; l < w_->blocks.size(); l++) {
+    const BlockWeights& b = w_->blocks[l];
+    cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
+    mla_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
+    add_residual(h.data(), f.data(), N * D, bf);
+    cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
     if (b.is_moe)
-      moe_forward(b.moe, c, hn.data(), T, f.data(), p,
+      moe_forward(b.moe, c, hn.data(), N, f.data(), p,
                   opt.expert_load ? opt.expert_load + int64_t(l) * c.n_routed_experts : nullptr);
     else
-      mlp_forward(b.mlp, hn.data(), T, f.data(), p);
-    for (int64_t i = 0; i < T * D; i++)
-      h[size_t(i)] = bf ? round_bf16(h[size_t(i)] + f[size_t(i)]) : h[size_t(i)] + f[size_t(i)];
+      mlp_forward(b.mlp, hn.data(), N, f.data(), p);
+    add_residual(h.data(), f.data(), N * D, bf);
   }
-  cache.extend_to(pos0 + T);
-
-  const int64_t first = opt.all_logits ? 0 : T - 1, rows = T - first;
-  cpu::rmsnorm_forward(hn.data(), &h[size_t(first * D)], norm_.f32(), rows, D, float(c.rms_norm_eps), bf);
-  cpu::matmul(logits, hn.data(), rows, head_.w, p);  // [rows, vocab], left in f32
+  for (const SeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
+  head_logits(*w_, items, seqs, h.data(), p);
 }
 
-void DeepSeekModel::forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
-                            float* logits) const {
-  auto* kv = dynamic_cast<KVCache*>(&cache);
-  if (!kv) throw Error("DeepSeekModel::forward: the cache was not made by this model");
-  forward(tokens, T, *kv, opt, logits);
-}
-
-ParamCounts DeepSeekModel::count_params(const DeepSeekConfig& c) {
-  const int64_t D = c.hidden_size, H = c.num_attention_heads;
-  int64_t attn = (c.q_lora_rank > 0 ? c.q_lora_rank * D + c.q_lora_rank + H * c.qk_head_dim() * c.q_lora_rank
-                                    : H * c.qk_head_dim() * D) +
-                 (c.kv_lora_rank + c.qk_rope_head_dim) * D + c.kv_lora_rank +
-                 H * (c.qk_nope_head_dim + c.v_head_dim) * c.kv_lora_rank + D * H * c.v_head_dim;
-  int64_t norms = 2 * D;
-  int64_t expert = 3 * D * c.moe_intermediate_size;
-  int64_t moe_common = c.n_routed_experts * D + (c.topk_method == TopkMethod::NoauxTc ? c.n_routed_experts : 0) +
-                       c.n_shared_experts * expert;
-  ParamCounts r;
-  r.embedding = c.vocab_size * D;
-  r.head = c.tie_word_embeddings ? 0 : c.vocab_size * D;
-  r.total = r.active = r.embedding + r.head + D;
-  auto block = [&](int64_t layer, int64_t& total, int64_t& active) {
-    total += attn + norms;
-    active += attn + norms;
-    if (c.is_moe_layer(layer)) {
-      total += moe_common + c.n_routed_experts * expert;
-      active += moe_common + c.num_experts_per_tok * expert;
-    } else {
-      total += 3 * D * c.intermediate_size;
-      active += 3 * D * c.intermediate_size;
-    }
+double DeepSeekModel::active_weight_bytes() const {
+  const ParamCounts pc = count_params(cfg());
+  auto bytes_per = [](const WeightRef& r) {
+    return r.dtype == DType::E4M3 ? 1.0 + 4.0 / double(r.block * r.block) : double(dtype_size(r.dtype));
   };
-  for (int64_t l = 0; l < c.num_hidden_layers; l++) block(l, r.total, r.active);
-  for (int64_t k = 0; k < c.num_nextn_predict_layers; k++) {
-    int64_t unused = 0;
-    r.mtp += 3 * D + 2 * D * D;  // enorm, hnorm, shared_head.norm, eh_proj
-    block(c.num_hidden_layers + k, r.mtp, unused);
-  }
-  return r;
+  // Matrices other than the embedding and head are stored alike (one dtype per checkpoint): read it off layer 0.
+  // The head is read whole every step, tied to the embedding or not.
+  const double per = w_->blocks.empty() ? 4.0 : bytes_per(w_->blocks[0].attn.wo.w);
+  return double(pc.active - pc.embedding - pc.head) * per +
+         double(w_->head.w.rows * w_->head.w.cols) * bytes_per(w_->head.w);
 }
 
 }  // namespace seek

@@ -1,32 +1,15 @@
 #include "model/dense.h"
 
+#include <cstring>
+
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/rowops.h"
+#include "model/moe.h"
 
 namespace seek {
 
 namespace {
-
-constexpr int64_t kNoFp8Block = 128;  // dense checkpoints are not block-quantized; load_linear needs a value
-
-Tensor load_embedding(const Checkpoint& ck, const DenseConfig& c) {
-  const std::string name = "model.embed_tokens.weight";
-  Tensor t = ck.get(name, {c.vocab_size, c.hidden_size});
-  if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16)
-    throw Error(ck.dir() + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected F32, BF16 or F16");
-  return t;
-}
-
-DenseBlock load_block(const Checkpoint& ck, const DenseConfig& c, int64_t layer) {
-  const std::string pre = "model.layers." + std::to_string(layer);
-  DenseBlock b;
-  b.attn_norm = load_vector_f32(ck, pre + ".input_layernorm.weight", c.hidden_size);
-  b.ffn_norm = load_vector_f32(ck, pre + ".post_attention_layernorm.weight", c.hidden_size);
-  b.attn = load_dense_attention(ck, pre + ".self_attn", c);
-  b.mlp = load_mlp(ck, pre + ".mlp", c.hidden_size, c.intermediate_size, kNoFp8Block);
-  return b;
-}
 
 // h[n] += f[n], rounded to bf16 in BF16 (the reference's residual stream is a bf16 tensor).
 void add_residual(float* h, const float* f, int64_t n, bool bf) {
@@ -39,62 +22,74 @@ std::unique_ptr<DenseModel> DenseModel::load(const std::string& dir) {
   auto m = std::unique_ptr<DenseModel>(new DenseModel());
   m->cfg_ = load_dense_config(dir);
   const DenseConfig& c = m->cfg_;
-  m->ck_ = Checkpoint::open(dir);
-  const Checkpoint& ck = m->ck_;
+  const DenseSchema s = dense_schema(c);
+  CheckpointWeights src(Checkpoint::open(dir));
   m->rope_ = dense_rope_frequencies(c);
-  m->embed_ = load_embedding(ck, c);
-  for (int64_t l = 0; l < c.num_hidden_layers; l++) m->blocks_.push_back(load_block(ck, c, l));
-  m->norm_ = load_vector_f32(ck, "model.norm.weight", c.hidden_size);
-  if (c.tie_word_embeddings) {
-    m->head_.storage = m->embed_;
-    m->head_.w = WeightRef{m->embed_.dtype, m->embed_.data, c.vocab_size, c.hidden_size, nullptr, kNoFp8Block};
-  } else {
-    m->head_ = load_linear(ck, "lm_head", c.vocab_size, c.hidden_size, kNoFp8Block);
-  }
+  m->embed_ = src.matrix(s.embed);
+  for (const DenseBlockSpec& b : s.blocks)
+    m->blocks_.push_back(DenseBlock{src.vector(b.attn_norm), src.vector(b.ffn_norm), bind_dense_attention(src, b.attn),
+                                    bind_mlp(src, b.mlp)});
+  m->norm_ = src.vector(s.norm);
+  m->head_ = s.head ? src.matrix(*s.head) : m->embed_;
   return m;
-}
-
-void DenseModel::forward(const int32_t* tokens, int64_t T, DenseKVCache& cache, const ForwardOptions& opt,
-                         float* logits) const {
-  const DenseConfig& c = cfg_;
-  const int64_t D = c.hidden_size, pos0 = cache.len();
-  const Precision p = opt.precision;
-  const bool bf = p == Precision::BF16;
-  const float eps = float(c.rms_norm_eps);
-  if (cache.layers() != c.num_hidden_layers || cache.kv_heads() != c.num_key_value_heads ||
-      cache.head_dim() != c.head_dim)
-    throw Error("DenseModel::forward: the cache was made for a model of another shape");
-  check_forward_input(tokens, T, pos0, c.vocab_size, c.max_position_embeddings);
-
-  // residual stream, its normed copy, a branch's output: each [T, D]
-  std::vector<float> h(static_cast<size_t>(T * D)), hn(static_cast<size_t>(T * D)), f(static_cast<size_t>(T * D));
-  const size_t row_bytes = static_cast<size_t>(D) * dtype_size(embed_.dtype);
-  for (int64_t t = 0; t < T; t++)
-    to_f32(embed_.dtype, static_cast<const char*>(embed_.data) + static_cast<size_t>(tokens[t]) * row_bytes,
-           &h[static_cast<size_t>(t * D)], static_cast<size_t>(D));
-  if (bf) cpu::round_bf16_inplace(h.data(), T * D);  // a no-op for bf16 checkpoints
-
-  for (size_t l = 0; l < blocks_.size(); l++) {
-    const DenseBlock& b = blocks_[l];
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.f32(), T, D, eps, bf);
-    dense_attention_forward(b.attn, c, rope_, int64_t(l), hn.data(), T, cache, f.data(), p);
-    add_residual(h.data(), f.data(), T * D, bf);
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.f32(), T, D, eps, bf);
-    mlp_forward(b.mlp, hn.data(), T, f.data(), p);
-    add_residual(h.data(), f.data(), T * D, bf);
-  }
-  cache.extend_to(pos0 + T);
-
-  const int64_t first = opt.all_logits ? 0 : T - 1, rows = T - first;
-  cpu::rmsnorm_forward(hn.data(), &h[static_cast<size_t>(first * D)], norm_.f32(), rows, D, eps, bf);
-  cpu::matmul(logits, hn.data(), rows, head_.w, p);  // [rows, vocab], left in f32
 }
 
 void DenseModel::forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
                          float* logits) const {
-  auto* kv = dynamic_cast<DenseKVCache*>(&cache);
-  if (!kv) throw Error("DenseModel::forward: the cache was not made by this model");
-  forward(tokens, T, *kv, opt, logits);
+  forward_batch({BatchItem{&cache, tokens, T, logits, opt.all_logits}}, opt);
+}
+
+void DenseModel::forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const {
+  const DenseConfig& c = cfg_;
+  const int64_t D = c.hidden_size;
+  const Precision p = opt.precision;
+  const bool bf = p == Precision::BF16;
+  const double eps = c.rms_norm_eps;
+  std::vector<DenseSeqRows> seqs;
+  std::vector<int32_t> pos;  // [N] position of each row
+  for (const BatchItem& it : items) {
+    auto* kv = dynamic_cast<DenseKVCache*>(it.cache);
+    if (!kv) throw Error("DenseModel::forward: the cache was not made by this model");
+    if (kv->layers() != c.num_hidden_layers || kv->kv_heads() != c.num_key_value_heads || kv->head_dim() != c.head_dim)
+      throw Error("DenseModel::forward: the cache was made for a model of another shape");
+    check_forward_input(it.tokens, it.n, kv->len(), c.vocab_size, c.max_position_embeddings);
+    seqs.push_back(DenseSeqRows{kv, int64_t(pos.size()), it.n});
+    for (int64_t j = 0; j < it.n; j++) pos.push_back(int32_t(kv->len() + j));
+  }
+  const int64_t N = int64_t(pos.size());
+  RopeTable rope;
+  rope.build(rope_, pos.data(), N);
+  if (bf) {  // the reference casts its f32 cos/sin tables to the activation dtype
+    cpu::round_bf16_inplace(rope.cos.data(), int64_t(rope.cos.size()));
+    cpu::round_bf16_inplace(rope.sin.data(), int64_t(rope.sin.size()));
+  }
+
+  // residual stream, its normed copy, a branch's output: each [N, D]
+  std::vector<float> h(size_t(N * D)), hn(size_t(N * D)), f(size_t(N * D));
+  for (size_t i = 0; i < items.size(); i++)
+    for (int64_t j = 0; j < items[i].n; j++)
+      embed_.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
+  if (bf) cpu::round_bf16_inplace(h.data(), N * D);  // a no-op for bf16 checkpoints
+
+  for (size_t l = 0; l < blocks_.size(); l++) {
+    const DenseBlock& b = blocks_[l];
+    cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, eps, (float*)nullptr, bf);
+    dense_attention_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
+    add_residual(h.data(), f.data(), N * D, bf);
+    cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.w, N, D, eps, (float*)nullptr, bf);
+    mlp_forward(b.mlp, hn.data(), N, f.data(), p);
+    add_residual(h.data(), f.data(), N * D, bf);
+  }
+  for (const DenseSeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
+
+  // logits of the rows the items want
+  for (size_t i = 0; i < items.size(); i++) {
+    const int64_t first = items[i].all_logits ? 0 : seqs[i].n - 1, rows = seqs[i].n - first;
+    std::vector<float> r(size_t(rows * D));
+    std::memcpy(r.data(), &h[size_t((seqs[i].first + first) * D)], size_t(rows * D) * 4);
+    cpu::rmsnorm_forward(r.data(), r.data(), norm_.w, rows, D, eps, (float*)nullptr, bf);
+    cpu::matmul(items[i].logits, r.data(), rows, head_.w, p);  // [rows, vocab], left in f32
+  }
 }
 
 }  // namespace seek

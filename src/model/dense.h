@@ -1,14 +1,12 @@
 // A dense decoder model of the R1-Distill kind (Qwen2ForCausalLM, LlamaForCausalLM): embedding -> N x [RMSNorm ->
 // GQA attention with half-split RoPE -> residual -> RMSNorm -> SwiGLU MLP -> residual] -> RMSNorm -> lm_head (or
-// the tied embedding). Weights stay memory-mapped in their checkpoint dtype.
+// the tied embedding). Weights stay memory-mapped in their checkpoint dtype, bound from the dense schema.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
-#include "formats/checkpoint.h"
 #include "model/dense_attention.h"
 #include "model/dense_config.h"
 #include "model/dense_kv_cache.h"
@@ -19,7 +17,7 @@
 namespace seek {
 
 struct DenseBlock {
-  Tensor attn_norm, ffn_norm;  // input_layernorm, post_attention_layernorm: f32 [dim]
+  Vec attn_norm, ffn_norm;  // input_layernorm, post_attention_layernorm: f32 [dim]
   DenseAttention attn;
   Mlp mlp;  // gate/up [inter, dim], down [dim, inter]
 };
@@ -40,23 +38,21 @@ class DenseModel : public LanguageModel {
   }
   void forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
                float* logits) const override;
+  void forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const override;
 
   const DenseConfig& config() const { return cfg_; }
   const RopeFrequencies& rope() const { return rope_; }
   DenseKVCache new_cache() const {
     return DenseKVCache(cfg_.num_hidden_layers, cfg_.num_key_value_heads, cfg_.head_dim);
   }
-  // The same, on the concrete cache.
-  void forward(const int32_t* tokens, int64_t T, DenseKVCache& cache, const ForwardOptions& opt, float* logits) const;
 
  private:
   DenseConfig cfg_;
-  Checkpoint ck_;
   RopeFrequencies rope_;
-  Tensor embed_;  // [vocab, dim] in checkpoint dtype
+  Linear embed_;  // [vocab, dim] in checkpoint dtype
   std::vector<DenseBlock> blocks_;
-  Tensor norm_;  // f32 [dim]
-  Linear head_;  // [vocab, dim]
+  Vec norm_;     // f32 [dim]
+  Linear head_;  // [vocab, dim]: lm_head, or the embedding when tied
 };
 
 }  // namespace seek

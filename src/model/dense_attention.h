@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <string>
 
-#include "formats/checkpoint.h"
+#include <vector>
+
 #include "model/dense_config.h"
 #include "model/dense_kv_cache.h"
 #include "model/linear.h"
 #include "model/rope.h"
+#include "model/schema.h"
+#include "model/weight_source.h"
 
 namespace seek {
 
@@ -21,15 +24,21 @@ struct DenseAttention {
   Linear o;  // [dim, heads * head_dim], bias when o_bias
 };
 
-// Loads PREFIX.{q,k,v,o}_proj.weight (and biases as the config says), shape-checked; errors name the tensor.
-DenseAttention load_dense_attention(const Checkpoint& ck, const std::string& prefix, const DenseConfig& c);
+DenseAttention bind_dense_attention(WeightSource& src, const DenseAttnSpec& s);
 
 // The RoPE frequencies (head_dim / 2 of them) the config asks for: theta^(-2i/head_dim), scaled by rope_scaling.
 RopeFrequencies dense_rope_frequencies(const DenseConfig& c);
 
-// x [T, dim] at positions cache.len() .. cache.len()+T-1 -> out [T, dim]. Writes the new tokens' K/V rows of
-// `layer` into the cache (reserving room) but does not change cache.len(); the model extends it after the last layer.
-void dense_attention_forward(const DenseAttention& w, const DenseConfig& c, const RopeFrequencies& rope, int64_t layer,
-                             const float* x, int64_t T, DenseKVCache& cache, float* out, Precision p);
+// One sequence's rows in a batched forward: activation rows [first, first + n) at positions cache->len() ...
+struct DenseSeqRows {
+  DenseKVCache* cache = nullptr;
+  int64_t first = 0, n = 0;
+};
+
+// x [N, dim] -> out [N, dim] for the new tokens of several sequences; `rope` has a table row per activation row
+// (rounded to bf16 by the caller in BF16). Writes the new tokens' K/V rows of `layer` into each cache (reserving
+// room) but does not change its length; the model extends it after the last layer.
+void dense_attention_forward(const DenseAttention& w, const DenseConfig& c, const RopeTable& rope, int64_t layer,
+                             const float* x, int64_t N, const std::vector<DenseSeqRows>& seqs, float* out, Precision p);
 
 }  // namespace seek

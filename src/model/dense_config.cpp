@@ -138,17 +138,4 @@ DenseConfig load_dense_config(const std::string& model_dir) {
   return parse_dense_config(j, path);
 }
 
-DenseParamCounts count_dense_params(const DenseConfig& c) {
-  const int64_t D = c.hidden_size, q = c.q_dim(), kv = c.kv_dim();
-  int64_t attn = q * D + 2 * kv * D + D * q;  // q, k, v, o
-  if (c.qkv_bias) attn += q + 2 * kv;
-  if (c.o_bias) attn += D;
-  const int64_t layer = attn + 3 * D * c.intermediate_size + 2 * D;  // + SwiGLU MLP + two norms
-  DenseParamCounts p;
-  p.embedding = c.vocab_size * D;
-  p.head = c.tie_word_embeddings ? 0 : c.vocab_size * D;
-  p.total = p.embedding + p.head + c.num_hidden_layers * layer + D;
-  return p;
-}
-
 }  // namespace seek

@@ -51,11 +51,4 @@ DenseConfig load_dense_config(const std::string& model_dir);
 // Whether load_model() routes this model_type to the dense architecture.
 bool is_dense_model_type(const std::string& model_type);
 
-// Parameter counts of the dense model (every parameter is used by every token: active = total).
-struct DenseParamCounts {
-  int64_t total = 0;  // embedding, layers, final norm, head (0 extra when tied)
-  int64_t embedding = 0, head = 0;
-};
-DenseParamCounts count_dense_params(const DenseConfig& c);
-
 }  // namespace seek

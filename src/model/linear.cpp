@@ -1,46 +1,11 @@
 #include "model/linear.h"
 
-#include <vector>
-
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/rowops.h"
+#include "kernels/cpu/train_gemm.h"
 
 namespace seek {
-
-Linear load_linear(const Checkpoint& ck, const std::string& prefix, int64_t out, int64_t in, int64_t fp8_block,
-                   bool with_bias) {
-  Linear l;
-  const std::string wname = prefix + ".weight";
-  l.storage = ck.get(wname, {out, in});
-  DType dt = l.storage.dtype;
-  if (dt != DType::F32 && dt != DType::BF16 && dt != DType::F16 && dt != DType::E4M3)
-    throw Error(ck.dir() + ": tensor '" + wname + "' has dtype " + dtype_name(dt) +
-                "; weights must be F32, BF16, F16 or F8_E4M3");
-  l.w.dtype = dt;
-  l.w.data = l.storage.data;
-  l.w.rows = out;
-  l.w.cols = in;
-  if (dt == DType::E4M3) {
-    const std::string sname = prefix + ".weight_scale_inv";
-    if (!ck.has(sname))
-      throw Error(ck.dir() + ": missing tensor '" + sname + "' (the block scales of fp8 weight '" + wname + "')");
-    int64_t b = fp8_block;
-    Tensor s = ck.get(sname, {(out + b - 1) / b, (in + b - 1) / b});
-    l.scale = s.dtype == DType::F32 ? s : s.to_f32();
-    l.w.scale_inv = l.scale.f32();
-    l.w.block = b;
-  }
-  if (with_bias) l.bias = load_vector_f32(ck, prefix + ".bias", out);
-  return l;
-}
-
-Tensor load_vector_f32(const Checkpoint& ck, const std::string& name, int64_t n) {
-  Tensor t = ck.get(name, {n});
-  if (t.dtype != DType::F32 && t.dtype != DType::BF16 && t.dtype != DType::F16)
-    throw Error(ck.dir() + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected F32, BF16 or F16");
-  return t.to_f32();
-}
 
 Linear linear_from_tensor(Tensor w) {
   check(w.ndim() == 2 && w.dtype == DType::F32, "linear_from_tensor: expected a 2-d f32 tensor");
@@ -53,32 +18,68 @@ Linear linear_from_tensor(Tensor w) {
   return l;
 }
 
+namespace {
+void add_bias(const Vec& b, float* y, int64_t T, int64_t N) {
+  if (!b.defined()) return;
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t n = 0; n < N; n++) y[t * N + n] += b.w[n];
+}
+}  // namespace
+
+// ---- fast form ----
+
 void linear_forward(const Linear& l, const float* x, int64_t T, float* y, Precision p) {
   cpu::matmul(y, x, T, l.w, p);
-  const int64_t N = l.out();
-  if (l.bias.defined() && l.bias.numel()) {
-    const float* b = l.bias.f32();
-    for (int64_t t = 0; t < T; t++)
-      for (int64_t n = 0; n < N; n++) y[t * N + n] += b[n];
-  }
-  if (p == Precision::BF16) cpu::round_bf16_inplace(y, T * N);
-}
-
-Mlp load_mlp(const Checkpoint& ck, const std::string& prefix, int64_t dim, int64_t inter, int64_t fp8_block) {
-  Mlp m;
-  m.gate = load_linear(ck, prefix + ".gate_proj", inter, dim, fp8_block);
-  m.up = load_linear(ck, prefix + ".up_proj", inter, dim, fp8_block);
-  m.down = load_linear(ck, prefix + ".down_proj", dim, inter, fp8_block);
-  return m;
+  add_bias(l.bias, y, T, l.out());
+  if (p == Precision::BF16) cpu::round_bf16_inplace(y, T * l.out());
 }
 
 void mlp_forward(const Mlp& m, const float* x, int64_t T, float* out, Precision p) {
   const int64_t inter = m.gate.out();
-  std::vector<float> g(size_t(T * inter)), u(size_t(T * inter));
+  uninit_vector<float> g(size_t(T * inter)), u(size_t(T * inter));
   linear_forward(m.gate, x, T, g.data(), p);  // [T, inter]
   linear_forward(m.up, x, T, u.data(), p);    // [T, inter]
   cpu::swiglu_forward(g.data(), g.data(), u.data(), T * inter, p == Precision::BF16);
   linear_forward(m.down, g.data(), T, out, p);  // [T, dim]
+}
+
+// ---- trainable form ----
+
+void linear_fwd(const Linear& l, const float* x, int64_t M, float* y, Precision p) {
+  cpu::gemm_nt(y, x, l.master, M, l.out(), l.in(), false, p);
+  add_bias(l.bias, y, M, l.out());
+}
+
+void linear_bwd(const Linear& l, const float* x, const float* dy, int64_t M, float* dx, bool accumulate_dx,
+                Precision p) {
+  if (M == 0) return;
+  const int64_t N = l.out(), K = l.in();
+  cpu::gemm_tn(l.grad, dy, x, N, K, M, true, p);                      // dW[out, in] += dy[M, out]^T x[M, in]
+  if (dx) cpu::gemm_nn(dx, dy, l.master, M, K, N, accumulate_dx, p);  // dx[M, in] = dy[M, out] W[out, in]
+  if (l.bias.defined() && l.bias.g)
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t n = 0; n < N; n++) l.bias.g[n] += dy[m * N + n];
+}
+
+void mlp_fwd(const Mlp& m, const float* x, int64_t M, float* out, MlpActs& s, Precision p) {
+  const int64_t I = m.gate.out();
+  s.g.resize(size_t(M * I));
+  s.u.resize(size_t(M * I));
+  s.a.resize(size_t(M * I));
+  linear_fwd(m.gate, x, M, s.g.data(), p);
+  linear_fwd(m.up, x, M, s.u.data(), p);
+  cpu::swiglu_forward(s.a.data(), s.g.data(), s.u.data(), M * I);
+  linear_fwd(m.down, s.a.data(), M, out, p);
+}
+
+void mlp_bwd(const Mlp& m, const float* x, const float* dout, int64_t M, const MlpActs& s, float* dx,
+             bool accumulate_dx, Precision p) {
+  const int64_t I = m.gate.out();
+  uninit_vector<float> da(size_t(M * I)), dg(size_t(M * I)), du(size_t(M * I));
+  linear_bwd(m.down, s.a.data(), dout, M, da.data(), false, p);
+  cpu::swiglu_backward(dg.data(), du.data(), da.data(), s.g.data(), s.u.data(), M * I);
+  linear_bwd(m.gate, x, dg.data(), M, dx, accumulate_dx, p);
+  linear_bwd(m.up, x, du.data(), M, dx, true, p);
 }
 
 }  // namespace seek

@@ -1,41 +1,66 @@
-// Linear layers and the dense SwiGLU MLP, over weights that stay in their checkpoint dtype (memory-mapped).
+// Linear layers, weight vectors and the SwiGLU MLP — the leaves every model is built of — in both forms:
+//   fast:      linear_forward / mlp_forward read the weight as the fast form holds it (WeightRef: a checkpoint's
+//              stored dtype memory-mapped, the trainer's f32 master, or a bf16 copy of it), with the reference's
+//              bf16 rounding in Precision::BF16;
+//   trainable: linear_fwd / linear_bwd and mlp_fwd / mlp_bwd read the f32 master, keep what backward needs and
+//              accumulate gradients (Precision::BF16: GEMM operands rounded to bf16, products accumulated in f32).
+// Activations are f32 rows [M, features].
 #pragma once
-#include <string>
+#include <cstdint>
 
 #include "core/tensor.h"
-#include "formats/checkpoint.h"
+#include "core/uninit_vector.h"
 #include "kernels/weight.h"
 
 namespace seek {
 
+// A weight vector (norm weight, bias, selection bias): f32. `g` is its gradient in a trainable model (else null).
+struct Vec {
+  float* w = nullptr;  // [n]
+  float* g = nullptr;  // [n] or null
+  int64_t n = 0;
+  Tensor storage;  // keeps w alive when the vector is a converted copy
+  bool defined() const { return w != nullptr; }
+};
+
 struct Linear {
-  WeightRef w;     // [out, in]
-  Tensor storage;  // keeps w.data alive
-  Tensor scale;    // fp8 block scales as f32 [ceil(out/b), ceil(in/b)] (undefined otherwise)
-  Tensor bias;     // f32 [out] or undefined
+  WeightRef w;              // [out, in] as the fast form reads it
+  Tensor storage, scale;    // keep w.data (and fp8 block scales, f32) alive
+  Vec bias;                 // [out], or undefined
+  float* master = nullptr;  // trainable models: the f32 value [out, in] (w may be this, or a bf16 copy of it)
+  float* grad = nullptr;    // trainable models: the gradient [out, in]
 
   int64_t in() const { return w.cols; }
   int64_t out() const { return w.rows; }
 };
 
-// Loads `prefix.weight` [out, in] (and `prefix.weight_scale_inv` when it is e4m3), checking shape and dtype.
-// With `with_bias`, also `prefix.bias` [out].
-Linear load_linear(const Checkpoint& ck, const std::string& prefix, int64_t out, int64_t in, int64_t fp8_block,
-                   bool with_bias = false);
-// A vector parameter (norm weight, bias) converted to f32, shape-checked.
-Tensor load_vector_f32(const Checkpoint& ck, const std::string& name, int64_t n);
-// A weight held as a Linear over an f32 tensor we own (synthetic and derived weights, tests).
+// A Linear over an f32 tensor the caller owns (derived weights, tests).
 Linear linear_from_tensor(Tensor w);
 
-// y[T, out] = x[T, in] · W^T (+ bias). In BF16 precision the output is rounded to bf16, as the reference's bf16
+// ---- fast form ----
+// y[T, out] = x[T, in] · W^T (+ bias). In Precision::BF16 the output is rounded to bf16, as the reference's bf16
 // GEMM returns bf16.
 void linear_forward(const Linear& l, const float* x, int64_t T, float* y, Precision p);
 
+// ---- trainable form (needs master and grad) ----
+// y[M, out] = x[M, in] · W^T (+ bias)
+void linear_fwd(const Linear& l, const float* x, int64_t M, float* y, Precision p);
+// dW += dy^T · x (and dbias += sum dy);  dx (+)= dy · W  (dx may be null: no input gradient wanted)
+void linear_bwd(const Linear& l, const float* x, const float* dy, int64_t M, float* dx, bool accumulate_dx,
+                Precision p);
+
+// out[T, dim] = down( silu(gate(x)) * up(x) ), x[T, dim]
 struct Mlp {
   Linear gate, up, down;  // gate/up: [inter, dim]; down: [dim, inter]
 };
-Mlp load_mlp(const Checkpoint& ck, const std::string& prefix, int64_t dim, int64_t inter, int64_t fp8_block);
-// out[T, dim] = down( silu(gate(x)) * up(x) ), x[T, dim]
 void mlp_forward(const Mlp& m, const float* x, int64_t T, float* out, Precision p);
+
+struct MlpActs {
+  uninit_vector<float> g, u, a;  // [M, inter] each: gate(x), up(x), silu(g) * u
+};
+void mlp_fwd(const Mlp& m, const float* x, int64_t M, float* out, MlpActs& s, Precision p);
+// dx (+)= gradient w.r.t. x; parameter grads accumulated.
+void mlp_bwd(const Mlp& m, const float* x, const float* dout, int64_t M, const MlpActs& s, float* dx,
+             bool accumulate_dx, Precision p);
 
 }  // namespace seek

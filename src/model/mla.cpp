@@ -3,165 +3,154 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "core/parallel.h"
-#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/rowops.h"
+#include "kernels/cpu/vec.h"
 
 namespace seek {
 
-MlaWeights load_mla(const Checkpoint& ck, const std::string& prefix, const DeepSeekConfig& c) {
+MlaWeights bind_mla(WeightSource& src, const MlaSpec& s) {
   MlaWeights w;
-  const int64_t D = c.hidden_size, H = c.num_attention_heads, b = c.fp8_block;
-  if (c.q_lora_rank > 0) {
-    w.wq_a = load_linear(ck, prefix + ".q_a_proj", c.q_lora_rank, D, b);
-    w.q_norm = load_vector_f32(ck, prefix + ".q_a_layernorm.weight", c.q_lora_rank);
-    w.wq_b = load_linear(ck, prefix + ".q_b_proj", H * c.qk_head_dim(), c.q_lora_rank, b);
+  w.q_lora = s.q_a_proj.has_value();
+  if (w.q_lora) {
+    w.wq_a = src.matrix(*s.q_a_proj);
+    w.q_norm = src.vector(*s.q_a_norm);
+    w.wq_b = src.matrix(*s.q_b_proj);
   } else {
-    w.wq = load_linear(ck, prefix + ".q_proj", H * c.qk_head_dim(), D, b);
+    w.wq = src.matrix(*s.q_proj);
   }
-  w.wkv_a = load_linear(ck, prefix + ".kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, D, b);
-  w.kv_norm = load_vector_f32(ck, prefix + ".kv_a_layernorm.weight", c.kv_lora_rank);
-  w.wkv_b = load_linear(ck, prefix + ".kv_b_proj", H * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, b);
-  w.wo = load_linear(ck, prefix + ".o_proj", D, H * c.v_head_dim, b);
+  w.wkv_a = src.matrix(s.kv_a_proj);
+  w.kv_norm = src.vector(s.kv_a_norm);
+  w.wkv_b = src.matrix(s.kv_b_proj);
+  w.wo = src.matrix(s.o_proj);
   return w;
 }
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
+struct Dims {
+  int64_t H, nope, rd, qkd, vd, kvr;
+  explicit Dims(const DeepSeekConfig& c)
+      : H(c.num_attention_heads),
+        nope(c.qk_nope_head_dim),
+        rd(c.qk_rope_head_dim),
+        qkd(c.qk_head_dim()),
+        vd(c.v_head_dim),
+        kvr(c.kv_lora_rank) {}
+};
+
+// q [N, H, qkd] (each head [q_nope | q_pe], q_pe rotated) and the latent c_kv [N, kvr] (normalized), k_pe [N, rd]
+// (rotated); in BF16 rounded where the reference holds bf16 tensors.
+void project(const MlaWeights& w, const DeepSeekConfig& c, const Dims& d, const RopeTable& rope, const float* x,
+             int64_t N, float* q, float* ckv, float* kpe, Precision p) {
+  const bool bf = p == Precision::BF16;
+  const double eps = c.rms_norm_eps;
+  if (w.q_lora) {
+    std::vector<float> cq(size_t(N * c.q_lora_rank));
+    linear_forward(w.wq_a, x, N, cq.data(), p);  // [N, q_lora]
+    cpu::rmsnorm_forward(cq.data(), cq.data(), w.q_norm.w, N, c.q_lora_rank, eps, (float*)nullptr, bf);
+    linear_forward(w.wq_b, cq.data(), N, q, p);  // [N, H*qkd]
+  } else {
+    linear_forward(w.wq, x, N, q, p);
+  }
+  std::vector<float> kv(size_t(N * (d.kvr + d.rd)));  // [N, kvr + rd] = [c_kv | k_pe]
+  linear_forward(w.wkv_a, x, N, kv.data(), p);
+  for (int64_t t = 0; t < N; t++) {
+    std::memcpy(ckv + t * d.kvr, &kv[size_t(t * (d.kvr + d.rd))], size_t(d.kvr) * 4);
+    std::memcpy(kpe + t * d.rd, &kv[size_t(t * (d.kvr + d.rd) + d.kvr)], size_t(d.rd) * 4);
+  }
+  cpu::rmsnorm_forward(ckv, ckv, w.kv_norm.w, N, d.kvr, eps, (float*)nullptr, bf);  // kv_norm on c_kv only
+  // rotary embedding on q_pe (per head) and the shared k_pe, in f32
+  const auto style = cpu::RopeStyle::Interleaved;
+  cpu::rope(q, N, d.H, d.qkd, d.nope, d.rd, rope.pos.data(), rope.cos.data(), rope.sin.data(), style);
+  cpu::rope(kpe, N, 1, d.rd, 0, d.rd, rope.pos.data(), rope.cos.data(), rope.sin.data(), style);
+  if (bf) {
+    cpu::round_bf16_inplace(q, N * d.H * d.qkd);
+    cpu::round_bf16_inplace(kpe, N * d.rd);
+  }
 }
 
-// softmax over scores[0..n), rounding scores and probabilities to bf16 where the reference holds them in bf16.
-void attention_probs(float* scores, int64_t n, bool bf) {
-  if (bf) cpu::round_bf16_inplace(scores, n);
-  cpu::softmax_rows(scores, 1, n, n);
-  if (bf) cpu::round_bf16_inplace(scores, n);
+// Naive form: per-head k = [k_nope | k_pe] and v materialized from the latent into the caches, then attention.
+void attend_naive(const MlaWeights& w, const Dims& d, float scale, const float* q, const float* ckv, const float* kpe,
+                  int64_t N, int64_t layer, const std::vector<SeqRows>& seqs, float* o, Precision p) {
+  const bool bf = p == Precision::BF16;
+  std::vector<float> kvb(size_t(N * d.H * (d.nope + d.vd)));  // [N, H, nope + vd]
+  linear_forward(w.wkv_b, ckv, N, kvb.data(), p);
+  for (const SeqRows& s : seqs) {
+    const int64_t pos0 = s.cache->len();
+    float* K = s.cache->a(layer);  // [S, H, qkd]
+    float* V = s.cache->b(layer);  // [S, H, vd]
+    for (int64_t j = 0; j < s.n; j++)
+      for (int64_t h = 0; h < d.H; h++) {
+        const int64_t t = s.first + j;
+        const float* src = &kvb[size_t((t * d.H + h) * (d.nope + d.vd))];
+        float* k = K + ((pos0 + j) * d.H + h) * d.qkd;
+        std::memcpy(k, src, size_t(d.nope) * 4);
+        std::memcpy(k + d.nope, kpe + t * d.rd, size_t(d.rd) * 4);
+        std::memcpy(V + ((pos0 + j) * d.H + h) * d.vd, src + d.nope, size_t(d.vd) * 4);
+      }
+    cpu::attention_heads(o + s.first * d.H * d.vd, q + s.first * d.H * d.qkd, K, V, s.n, pos0, d.H, d.H, d.qkd, d.vd,
+                         scale, bf ? cpu::AttnRounding::MlaBf16 : cpu::AttnRounding::None);
+  }
+}
+
+// Absorbed form: W_UK folds into the queries (q_lat = q_nope . W_UK[h]), attention runs over the cached latents,
+// and W_UV maps the latent output back (o = o_lat . W_UV[h]^T).
+void attend_absorbed(const MlaWeights& w, const Dims& d, float scale, const float* q, const float* ckv,
+                     const float* kpe, int64_t N, int64_t layer, const std::vector<SeqRows>& seqs, float* o,
+                     Precision p) {
+  const bool bf = p == Precision::BF16;
+  std::vector<float> qa(size_t(N * d.H * d.kvr), 0.0f);    // q_lat [N, H, kvr]
+  std::vector<float> olat(size_t(N * d.H * d.kvr), 0.0f);  // o_lat [N, H, kvr]
+  parallel_for(0, d.H, [&](int64_t h) {
+    std::vector<float> row(size_t(d.kvr));
+    for (int64_t i = 0; i < d.nope; i++) {
+      w.wkv_b.w.row_f32(h * (d.nope + d.vd) + i, row.data(), bf);  // W_UK[h, i, :]
+      for (int64_t t = 0; t < N; t++)
+        cpu::axpy(&qa[size_t((t * d.H + h) * d.kvr)], q[(t * d.H + h) * d.qkd + i], row.data(), d.kvr);
+    }
+  });
+  if (bf) cpu::round_bf16_inplace(qa.data(), N * d.H * d.kvr);
+  for (const SeqRows& s : seqs) {
+    const int64_t pos0 = s.cache->len();
+    float* L = s.cache->a(layer);   // [S, kvr]
+    float* PE = s.cache->b(layer);  // [S, rd]
+    std::memcpy(L + pos0 * d.kvr, ckv + s.first * d.kvr, size_t(s.n * d.kvr) * 4);
+    std::memcpy(PE + pos0 * d.rd, kpe + s.first * d.rd, size_t(s.n * d.rd) * 4);
+    cpu::attention_latent(&olat[size_t(s.first * d.H * d.kvr)], &qa[size_t(s.first * d.H * d.kvr)],
+                          q + s.first * d.H * d.qkd + d.nope, d.qkd, L, PE, s.n, pos0, d.H, d.kvr, d.rd, scale,
+                          bf ? cpu::AttnRounding::MlaBf16 : cpu::AttnRounding::None);
+  }
+  if (bf) cpu::round_bf16_inplace(olat.data(), N * d.H * d.kvr);
+  parallel_for(0, d.H, [&](int64_t h) {
+    std::vector<float> row(size_t(d.kvr));
+    for (int64_t i = 0; i < d.vd; i++) {
+      w.wkv_b.w.row_f32(h * (d.nope + d.vd) + d.nope + i, row.data(), bf);  // W_UV[h, i, :]
+      for (int64_t t = 0; t < N; t++)
+        o[(t * d.H + h) * d.vd + i] = cpu::dot(&olat[size_t((t * d.H + h) * d.kvr)], row.data(), d.kvr);
+    }
+  });
 }
 
 }  // namespace
 
-void mla_forward(const MlaWeights& w, const DeepSeekConfig& c, const RopeFrequencies& rope, int64_t layer,
-                 const float* x, int64_t T, KVCache& cache, float* out, Precision p) {
-  const int64_t H = c.num_attention_heads, nope = c.qk_nope_head_dim, rd = c.qk_rope_head_dim;
-  const int64_t qkd = nope + rd, vd = c.v_head_dim, kvr = c.kv_lora_rank;
-  const bool bf = p == Precision::BF16;
-  const float eps = float(c.rms_norm_eps), scale = float(c.softmax_scale());
-  const int64_t pos0 = cache.len();
-  cache.reserve(pos0 + T);
-
-  // ---- queries: q [T, H, qkd], each head [q_nope | q_pe] ----
-  std::vector<float> q(size_t(T * H * qkd));
-  if (c.q_lora_rank > 0) {
-    std::vector<float> cq(size_t(T * c.q_lora_rank));
-    linear_forward(w.wq_a, x, T, cq.data(), p);  // [T, q_lora]
-    cpu::rmsnorm_forward(cq.data(), cq.data(), w.q_norm.f32(), T, c.q_lora_rank, eps, bf);
-    linear_forward(w.wq_b, cq.data(), T, q.data(), p);  // [T, H*qkd]
-  } else {
-    linear_forward(w.wq, x, T, q.data(), p);
-  }
-
-  // ---- latent keys/values: kv [T, kvr + rd] = [c_kv | k_pe] ----
-  std::vector<float> kv(size_t(T * (kvr + rd)));
-  linear_forward(w.wkv_a, x, T, kv.data(), p);
-  std::vector<float> ckv(size_t(T * kvr)), kpe(size_t(T * rd));  // [T, kvr], [T, rd]
-  for (int64_t t = 0; t < T; t++) {
-    std::memcpy(&ckv[size_t(t * kvr)], &kv[size_t(t * (kvr + rd))], size_t(kvr) * 4);
-    std::memcpy(&kpe[size_t(t * rd)], &kv[size_t(t * (kvr + rd) + kvr)], size_t(rd) * 4);
-  }
-  cpu::rmsnorm_forward(ckv.data(), ckv.data(), w.kv_norm.f32(), T, kvr, eps, bf);  // kv_norm on c_kv only
-
-  // ---- rotary embedding on q_pe (per head) and the shared k_pe, in f32 ----
-  std::vector<float> cs(size_t(rd / 2)), sn(size_t(rd / 2));
-  for (int64_t t = 0; t < T; t++) {
-    rope.at(pos0 + t, cs.data(), sn.data());
-    cpu::rope_interleaved(&q[size_t(t * H * qkd + nope)], H, qkd, rd, cs.data(), sn.data());
-    cpu::rope_interleaved(&kpe[size_t(t * rd)], 1, rd, rd, cs.data(), sn.data());
-  }
-  if (bf) {
-    cpu::round_bf16_inplace(q.data(), T * H * qkd);
-    cpu::round_bf16_inplace(kpe.data(), T * rd);
-  }
-
-  std::vector<float> o(size_t(T * H * vd));  // attention output per head [T, H, vd]
-  if (cache.form() == AttnForm::Naive) {
-    // ---- naive: materialize per-head k = [k_nope | k_pe] and v from the latent ----
-    std::vector<float> kvb(size_t(T * H * (nope + vd)));  // [T, H, nope + vd]
-    linear_forward(w.wkv_b, ckv.data(), T, kvb.data(), p);
-    float* K = cache.a(layer);  // [S, H, qkd]
-    float* V = cache.b(layer);  // [S, H, vd]
-    for (int64_t t = 0; t < T; t++)
-      for (int64_t h = 0; h < H; h++) {
-        const float* src = &kvb[size_t((t * H + h) * (nope + vd))];
-        float* k = K + ((pos0 + t) * H + h) * qkd;
-        std::memcpy(k, src, size_t(nope) * 4);
-        std::memcpy(k + nope, &kpe[size_t(t * rd)], size_t(rd) * 4);
-        std::memcpy(V + ((pos0 + t) * H + h) * vd, src + nope, size_t(vd) * 4);
-      }
-    parallel_ranges(T * H, [&](int64_t lo, int64_t hi, int) {
-      std::vector<float> sc(size_t(pos0 + T));
-      for (int64_t th = lo; th < hi; th++) {
-        const int64_t t = th / H, h = th % H, n = pos0 + t + 1;  // causal: keys 0..pos0+t
-        const float* qh = &q[size_t(th * qkd)];
-        for (int64_t s = 0; s < n; s++) sc[size_t(s)] = dot(qh, K + (s * H + h) * qkd, qkd) * scale;
-        attention_probs(sc.data(), n, bf);
-        float* oh = &o[size_t(th * vd)];
-        std::fill(oh, oh + vd, 0.0f);
-        for (int64_t s = 0; s < n; s++) {
-          const float* vs = V + (s * H + h) * vd;
-          for (int64_t d = 0; d < vd; d++) oh[d] += sc[size_t(s)] * vs[d];
-        }
-      }
-    });
-  } else {
-    // ---- absorbed: attend in the latent space; W_UK folds into q, W_UV into the output ----
-    float* Lc = cache.a(layer);   // [S, kvr]
-    float* PEc = cache.b(layer);  // [S, rd]
-    std::memcpy(Lc + pos0 * kvr, ckv.data(), size_t(T * kvr) * 4);
-    std::memcpy(PEc + pos0 * rd, kpe.data(), size_t(T * rd) * 4);
-    std::vector<float> qa(size_t(T * H * kvr), 0.0f);    // q_abs [T, H, kvr] = q_nope · W_UK[h]
-    std::vector<float> olat(size_t(T * H * kvr), 0.0f);  // o_lat [T, H, kvr]
-    parallel_for(0, H, [&](int64_t h) {
-      std::vector<float> row(static_cast<size_t>(kvr));
-      for (int64_t d = 0; d < nope; d++) {
-        w.wkv_b.w.row_f32(h * (nope + vd) + d, row.data(), bf);  // W_UK[h, d, :]
-        for (int64_t t = 0; t < T; t++) {
-          float qd = q[size_t((t * H + h) * qkd + d)];
-          float* dst = &qa[size_t((t * H + h) * kvr)];
-          for (int64_t k = 0; k < kvr; k++) dst[k] += qd * row[size_t(k)];
-        }
-      }
-    });
-    if (bf) cpu::round_bf16_inplace(qa.data(), T * H * kvr);
-    parallel_ranges(T * H, [&](int64_t lo, int64_t hi, int) {
-      std::vector<float> sc(size_t(pos0 + T));
-      for (int64_t th = lo; th < hi; th++) {
-        const int64_t t = th / H, n = pos0 + t + 1;
-        const float* qah = &qa[size_t(th * kvr)];
-        const float* qpe = &q[size_t(th * qkd + nope)];
-        for (int64_t s = 0; s < n; s++)
-          sc[size_t(s)] = (dot(qah, Lc + s * kvr, kvr) + dot(qpe, PEc + s * rd, rd)) * scale;
-        attention_probs(sc.data(), n, bf);
-        float* ol = &olat[size_t(th * kvr)];
-        for (int64_t s = 0; s < n; s++) {
-          const float* ls = Lc + s * kvr;
-          for (int64_t k = 0; k < kvr; k++) ol[k] += sc[size_t(s)] * ls[k];
-        }
-      }
-    });
-    if (bf) cpu::round_bf16_inplace(olat.data(), T * H * kvr);
-    parallel_for(0, H, [&](int64_t h) {
-      std::vector<float> row(static_cast<size_t>(kvr));
-      for (int64_t d = 0; d < vd; d++) {
-        w.wkv_b.w.row_f32(h * (nope + vd) + nope + d, row.data(), bf);  // W_UV[h, d, :]
-        for (int64_t t = 0; t < T; t++)
-          o[size_t((t * H + h) * vd + d)] = dot(&olat[size_t((t * H + h) * kvr)], row.data(), kvr);
-      }
-    });
-  }
-  if (bf) cpu::round_bf16_inplace(o.data(), T * H * vd);
-  linear_forward(w.wo, o.data(), T, out, p);  // [T, dim]
+void mla_forward(const MlaWeights& w, const DeepSeekConfig& c, const RopeTable& rope, int64_t layer, const float* x,
+                 int64_t N, const std::vector<SeqRows>& seqs, float* out, Precision p) {
+  const Dims d(c);
+  const float scale = float(c.softmax_scale());
+  for (const SeqRows& s : seqs) s.cache->reserve(s.cache->len() + s.n);
+  std::vector<float> q(size_t(N * d.H * d.qkd)), ckv(size_t(N * d.kvr)), kpe(size_t(N * d.rd));
+  project(w, c, d, rope, x, N, q.data(), ckv.data(), kpe.data(), p);
+  std::vector<float> o(size_t(N * d.H * d.vd));  // attention output per head [N, H, vd]
+  check(!seqs.empty(), "mla_forward: no sequences");
+  if (seqs[0].cache->form() == AttnForm::Naive)
+    attend_naive(w, d, scale, q.data(), ckv.data(), kpe.data(), N, layer, seqs, o.data(), p);
+  else
+    attend_absorbed(w, d, scale, q.data(), ckv.data(), kpe.data(), N, layer, seqs, o.data(), p);
+  if (p == Precision::BF16) cpu::round_bf16_inplace(o.data(), N * d.H * d.vd);
+  linear_forward(w.wo, o.data(), N, out, p);  // [N, dim]
 }
 
 }  // namespace seek

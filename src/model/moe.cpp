@@ -5,23 +5,23 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
+#include "core/parallel.h"
+#include "kernels/cpu/rowops.h"
 
 namespace seek {
 
-MoeWeights load_moe(const Checkpoint& ck, const std::string& prefix, const DeepSeekConfig& c) {
+Mlp bind_mlp(WeightSource& src, const MlpSpec& s) {
+  return Mlp{src.matrix(s.gate), src.matrix(s.up), src.matrix(s.down)};
+}
+
+MoeWeights bind_moe(WeightSource& src, const MoeSpec& s) {
   MoeWeights w;
-  const int64_t D = c.hidden_size, E = c.n_routed_experts;
-  w.gate = load_linear(ck, prefix + ".gate", E, D, c.fp8_block);
-  if (w.gate.w.dtype == DType::E4M3)
-    throw Error(ck.dir() + ": tensor '" + prefix + ".gate.weight' is fp8; the gate must be F32/BF16/F16");
-  if (c.uses_selection_bias()) w.bias = load_vector_f32(ck, prefix + ".gate.e_score_correction_bias", E);
-  w.experts.reserve(size_t(E));
-  for (int64_t e = 0; e < E; e++)
-    w.experts.push_back(
-        load_mlp(ck, prefix + ".experts." + std::to_string(e), D, c.moe_intermediate_size, c.fp8_block));
-  if (c.n_shared_experts > 0) {
-    w.shared = load_mlp(ck, prefix + ".shared_experts", D, c.n_shared_experts * c.moe_intermediate_size, c.fp8_block);
+  w.router = src.matrix(s.router);
+  if (s.bias) w.bias = src.vector(*s.bias);
+  w.experts.reserve(s.experts.size());
+  for (const MlpSpec& e : s.experts) w.experts.push_back(bind_mlp(src, e));
+  if (s.shared) {
+    w.shared = bind_mlp(src, *s.shared);
     w.has_shared = true;
   }
   return w;
@@ -40,7 +40,7 @@ void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
 
 }  // namespace
 
-void moe_select_experts(const DeepSeekConfig& c, const float* scores, const float* bias, int32_t* idx) {
+void select_experts(const DeepSeekConfig& c, const float* scores, const float* bias, int32_t* idx) {
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok, G = c.n_group;
   std::vector<float> sel(static_cast<size_t>(E));
   for (int64_t e = 0; e < E; e++) sel[size_t(e)] = scores[e] + (bias ? bias[e] : 0.0f);
@@ -67,71 +67,86 @@ void moe_select_experts(const DeepSeekConfig& c, const float* scores, const floa
   top_k(sel.data(), E, K, idx);
 }
 
-void moe_route(const MoeWeights& w, const DeepSeekConfig& c, const float* x, int64_t T, int32_t* idx, float* weight,
-               Precision p) {
+void route(const DeepSeekConfig& c, const float* logits, int64_t N, const Vec& bias, Routing& r, bool bf16) {
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
-  const bool bf = p == Precision::BF16;
-  std::vector<float> logits(size_t(T * E));
-  linear_forward(w.gate, x, T, logits.data(), p);  // [T, E]
-  std::vector<float> scores(static_cast<size_t>(E));
-  for (int64_t t = 0; t < T; t++) {
-    const float* lg = &logits[size_t(t * E)];
-    if (c.scoring_func == ScoringFunc::Softmax) {
-      std::copy(lg, lg + E, scores.begin());
-      cpu::softmax_rows(scores.data(), 1, E, E);  // in f32 whatever the activation dtype
-    } else {
-      for (int64_t e = 0; e < E; e++) {
-        float s = 1.0f / (1.0f + std::exp(-lg[e]));
-        scores[size_t(e)] = bf ? round_bf16(s) : s;  // the reference's sigmoid runs on the bf16 logits
-      }
-    }
-    int32_t* id = idx + t * K;
-    float* wt = weight + t * K;
-    moe_select_experts(c, scores.data(), w.bias.defined() ? w.bias.f32() : nullptr, id);
-    float sum = 0;
-    for (int64_t k = 0; k < K; k++) sum += wt[k] = scores[size_t(id[k])];  // unbiased score
-    for (int64_t k = 0; k < K; k++) {
-      float v = c.renormalize_topk() ? wt[k] / sum : wt[k];
-      v *= float(c.routed_scaling_factor);
-      wt[k] = bf ? round_bf16(v) : v;
-    }
-  }
+  r.scores.resize(size_t(N * E));
+  r.idx.resize(size_t(N * K));
+  r.wt.resize(size_t(N * K));
+  parallel_ranges(
+      N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t t = lo; t < hi; t++) {
+          const float* lg = logits + t * E;
+          float* sc = &r.scores[size_t(t * E)];
+          if (c.scoring_func == ScoringFunc::Softmax) {
+            std::copy(lg, lg + E, sc);
+            cpu::softmax_rows(sc, 1, E, E);  // in f32 whatever the activation dtype
+          } else {
+            for (int64_t e = 0; e < E; e++) {
+              const float s = 1.0f / (1.0f + std::exp(-lg[e]));
+              sc[e] = bf16 ? round_bf16(s) : s;  // the reference's sigmoid runs on the bf16 logits
+            }
+          }
+          int32_t* id = &r.idx[size_t(t * K)];
+          select_experts(c, sc, bias.w, id);
+          float* wt = &r.wt[size_t(t * K)];
+          float sum = 0;
+          for (int64_t k = 0; k < K; k++) sum += wt[k] = sc[id[k]];  // unbiased score
+          for (int64_t k = 0; k < K; k++) {
+            const float v = (c.renormalize_topk() ? wt[k] / sum : wt[k]) * float(c.routed_scaling_factor);
+            wt[k] = bf16 ? round_bf16(v) : v;
+          }
+        }
+      },
+      16);
+}
+
+void ExpertDispatch::build(const std::vector<int32_t>& idx, int64_t N, int64_t K, int64_t E) {
+  rows.assign(size_t(E), {});
+  for (int64_t t = 0; t < N; t++)
+    for (int64_t k = 0; k < K; k++) rows[size_t(idx[size_t(t * K + k)])].push_back(t * K + k);
+}
+
+void ExpertDispatch::gather(int64_t e, const float* x, int64_t D, int64_t K, float* xe) const {
+  const auto& rs = rows[size_t(e)];
+  for (size_t i = 0; i < rs.size(); i++) std::copy_n(x + rs[i] / K * D, D, xe + int64_t(i) * D);
+}
+
+void ExpertDispatch::count(int64_t* load) const {
+  for (size_t e = 0; e < rows.size(); e++) load[e] += int64_t(rows[e].size());
 }
 
 void moe_forward(const MoeWeights& w, const DeepSeekConfig& c, const float* x, int64_t T, float* out, Precision p,
                  int64_t* load) {
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok, D = c.hidden_size;
   const bool bf = p == Precision::BF16;
-  std::vector<int32_t> idx(size_t(T * K));
-  std::vector<float> wt(size_t(T * K));
-  moe_route(w, c, x, T, idx.data(), wt.data(), p);
-
-  // Invert the routing: for each expert, the (token, weight) pairs sent to it.
-  std::vector<std::vector<std::pair<int64_t, float>>> sent(static_cast<size_t>(E));
-  for (int64_t t = 0; t < T; t++)
-    for (int64_t k = 0; k < K; k++) sent[size_t(idx[size_t(t * K + k)])].push_back({t, wt[size_t(t * K + k)]});
+  uninit_vector<float> logits(size_t(T * E));
+  linear_forward(w.router, x, T, logits.data(), p);  // [T, E]
+  Routing r;
+  route(c, logits.data(), T, w.bias, r, bf);
+  ExpertDispatch d;
+  d.build(r.idx, T, K, E);
+  if (load) d.count(load);
 
   std::fill(out, out + T * D, 0.0f);
-  std::vector<float> xe, ye;
+  uninit_vector<float> xe, ye;
   for (int64_t e = 0; e < E; e++) {
-    const auto& s = sent[size_t(e)];
-    if (s.empty()) continue;
-    if (load) load[e] += int64_t(s.size());
-    const int64_t n = int64_t(s.size());
+    const auto& rs = d.rows[size_t(e)];
+    if (rs.empty()) continue;
+    const int64_t n = int64_t(rs.size());
     xe.resize(size_t(n * D));
     ye.resize(size_t(n * D));
-    for (int64_t i = 0; i < n; i++)
-      std::copy(x + s[size_t(i)].first * D, x + (s[size_t(i)].first + 1) * D, &xe[size_t(i * D)]);
+    d.gather(e, x, D, K, xe.data());
     mlp_forward(w.experts[size_t(e)], xe.data(), n, ye.data(), p);  // [n, D]
     for (int64_t i = 0; i < n; i++) {
-      float* o = out + s[size_t(i)].first * D;
+      float* o = out + rs[size_t(i)] / K * D;
       const float* y = &ye[size_t(i * D)];
-      const float g = s[size_t(i)].second;
-      for (int64_t d = 0; d < D; d++) o[d] = bf ? round_bf16(o[d] + round_bf16(y[d] * g)) : o[d] + y[d] * g;
+      const float g = r.wt[size_t(rs[size_t(i)])];
+      for (int64_t j = 0; j < D; j++) o[j] = bf ? round_bf16(o[j] + round_bf16(y[j] * g)) : o[j] + y[j] * g;
     }
   }
   if (w.has_shared) {
-    std::vector<float> z(size_t(T * D));
+    uninit_vector<float> z(size_t(T * D));
     mlp_forward(w.shared, x, T, z.data(), p);
     for (int64_t i = 0; i < T * D; i++) out[i] = bf ? round_bf16(out[i] + z[size_t(i)]) : out[i] + z[size_t(i)];
   }

@@ -60,4 +60,24 @@ void RopeFrequencies::at(int64_t pos, float* cos, float* sin) const {
   }
 }
 
+void RopeTable::build(const RopeFrequencies& f, const RowShape& s) {
+  const int64_t half = f.half_dim();
+  cos.resize(size_t(s.T * half));
+  sin.resize(size_t(s.T * half));
+  for (int64_t t = 0; t < s.T; t++) f.at(t, &cos[size_t(t * half)], &sin[size_t(t * half)]);
+  pos.resize(size_t(s.rows()));
+  for (int64_t r = 0; r < s.rows(); r++) pos[size_t(r)] = int32_t(r % s.T);
+}
+
+void RopeTable::build(const RopeFrequencies& f, const int32_t* positions, int64_t rows) {
+  const int64_t half = f.half_dim();
+  cos.resize(size_t(rows * half));
+  sin.resize(size_t(rows * half));
+  pos.resize(size_t(rows));
+  for (int64_t r = 0; r < rows; r++) {
+    f.at(positions[r], &cos[size_t(r * half)], &sin[size_t(r * half)]);
+    pos[size_t(r)] = int32_t(r);
+  }
+}
+
 }  // namespace seek

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/uninit_vector.h"
 #include "model/config.h"
 
 namespace seek {
@@ -32,5 +33,22 @@ class RopeFrequencies {
 // s = (L / w_i - low_freq_factor) / (high_freq_factor - low_freq_factor) blends: (1 - s) f_i / factor + s f_i.
 std::vector<float> llama3_scaled_frequencies(const std::vector<float>& freqs, double factor, double low_freq_factor,
                                              double high_freq_factor, int64_t original_max_position);
+
+// The trainable form's batch layout: B sequences of T rows, row b * T + t at position t.
+struct RowShape {
+  int64_t B = 0, T = 0;
+  int64_t rows() const { return B * T; }
+};
+
+// cos/sin rows for the positions a forward uses, and which row of the tables each activation row reads:
+// cos/sin [P, half_dim], pos [rows]. The layout the rope op (kernels/cpu/rowops.h) takes.
+struct RopeTable {
+  uninit_vector<float> cos, sin;
+  std::vector<int32_t> pos;
+  // Positions 0 .. T-1, shared by the B sequences (the trainable form).
+  void build(const RopeFrequencies& f, const RowShape& s);
+  // One table row per activation row, at the given positions (the fast form: rows of several sequences).
+  void build(const RopeFrequencies& f, const int32_t* positions, int64_t rows);
+};
 
 }  // namespace seek

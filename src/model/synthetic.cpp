@@ -9,7 +9,7 @@
 #include "core/progress.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
-#include "model/deepseek.h"
+#include "model/schema.h"
 
 namespace seek {
 
@@ -65,7 +65,7 @@ json synthetic_config(int64_t target_params, int64_t vocab_size) {
                 {"hidden_act", "silu"},
                 {"torch_dtype", "bfloat16"}};
       if (L > d / 48 + 2) break;  // keep the shape sane: no very deep narrow models
-      int64_t n = DeepSeekModel::count_params(parse_deepseek_config(c, "synthetic")).total;
+      int64_t n = count_params(parse_deepseek_config(c, "synthetic")).total;
       double err = std::fabs(std::log(double(n) / double(target_params)));
       if (L >= d / 96 && err < best_err) best_err = err, best = c;
     }
@@ -100,26 +100,36 @@ class Writer {
   Writer(std::string dir, const SyntheticOptions& opt, Progress* progress)
       : dir_(std::move(dir)), opt_(opt), rng_(opt.seed), progress_(progress) {}
 
-  // A Linear weight [rows, cols] ~ N(0, std); quantized when the checkpoint is fp8.
-  void linear(const std::string& name, int64_t rows, int64_t cols, bool quantizable = true) {
-    std::vector<float> w = normal(rows * cols, opt_.init_std);
-    if (opt_.dtype == DType::E4M3 && quantizable) {
-      Tensor q, s;
-      quantize_fp8(w, rows, cols, 128, q, s);
-      add(name, q);
-      add(name + "_scale_inv", s);
-    } else {
-      add(name, convert(w, {rows, cols}, opt_.dtype == DType::E4M3 ? DType::BF16 : opt_.dtype));
+  // One tensor of the schema, drawn by its role: matrices ~ N(0, std) (quantized to fp8 blocks when the checkpoint
+  // is fp8, except the embedding, head and router), norm weights 1 + N(0, 0.1) so every channel matters but none
+  // explodes, biases and the selection bias ~ N(0, 0.01) in f32.
+  void tensor(const TensorSpec& t) {
+    const DType vec_dtype = opt_.dtype == DType::E4M3 ? DType::BF16 : opt_.dtype;
+    switch (t.role) {
+      case Role::Norm: {
+        std::vector<float> w = normal(t.numel(), 0.1);
+        for (float& v : w) v += 1.0f;
+        add(t.name, convert(w, t.shape, vec_dtype));
+        return;
+      }
+      case Role::Bias:
+      case Role::SelectionBias: add(t.name, convert(normal(t.numel(), 0.01), t.shape, DType::F32)); return;
+      case Role::Matrix: {
+        std::vector<float> w = normal(t.numel(), opt_.init_std);
+        if (opt_.dtype == DType::E4M3) {
+          Tensor q, sc;
+          quantize_fp8(w, t.shape[0], t.shape[1], 128, q, sc);
+          add(t.name, q);
+          add(t.name + "_scale_inv", sc);
+        } else {
+          add(t.name, convert(w, t.shape, opt_.dtype));
+        }
+        return;
+      }
+      case Role::Embedding:
+      case Role::Head:
+      case Role::Router: add(t.name, convert(normal(t.numel(), opt_.init_std), t.shape, vec_dtype)); return;
     }
-  }
-  // A norm weight: ones with a little noise, so every channel matters but none explodes.
-  void norm(const std::string& name, int64_t n) {
-    std::vector<float> w = normal(n, 0.1);
-    for (float& v : w) v += 1.0f;
-    add(name, convert(w, {n}, opt_.dtype == DType::E4M3 ? DType::BF16 : opt_.dtype));
-  }
-  void vector_f32(const std::string& name, int64_t n, double std) {
-    add(name, convert(normal(n, std), {n}, DType::F32));
   }
 
   void finish(const json& config) {
@@ -170,38 +180,6 @@ class Writer {
   Progress* progress_;
 };
 
-void write_block(Writer& w, const DeepSeekConfig& c, int64_t layer) {
-  const std::string p = "model.layers." + std::to_string(layer);
-  const int64_t D = c.hidden_size, H = c.num_attention_heads;
-  w.norm(p + ".input_layernorm.weight", D);
-  w.norm(p + ".post_attention_layernorm.weight", D);
-  if (c.q_lora_rank > 0) {
-    w.linear(p + ".self_attn.q_a_proj.weight", c.q_lora_rank, D);
-    w.norm(p + ".self_attn.q_a_layernorm.weight", c.q_lora_rank);
-    w.linear(p + ".self_attn.q_b_proj.weight", H * c.qk_head_dim(), c.q_lora_rank);
-  } else {
-    w.linear(p + ".self_attn.q_proj.weight", H * c.qk_head_dim(), D);
-  }
-  w.linear(p + ".self_attn.kv_a_proj_with_mqa.weight", c.kv_lora_rank + c.qk_rope_head_dim, D);
-  w.norm(p + ".self_attn.kv_a_layernorm.weight", c.kv_lora_rank);
-  w.linear(p + ".self_attn.kv_b_proj.weight", H * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
-  w.linear(p + ".self_attn.o_proj.weight", D, H * c.v_head_dim);
-  auto mlp = [&](const std::string& q, int64_t inter) {
-    w.linear(q + ".gate_proj.weight", inter, D);
-    w.linear(q + ".up_proj.weight", inter, D);
-    w.linear(q + ".down_proj.weight", D, inter);
-  };
-  if (!c.is_moe_layer(layer)) {
-    mlp(p + ".mlp", c.intermediate_size);
-    return;
-  }
-  w.linear(p + ".mlp.gate.weight", c.n_routed_experts, D, /*quantizable=*/false);
-  if (c.uses_selection_bias()) w.vector_f32(p + ".mlp.gate.e_score_correction_bias", c.n_routed_experts, 0.01);
-  for (int64_t e = 0; e < c.n_routed_experts; e++)
-    mlp(p + ".mlp.experts." + std::to_string(e), c.moe_intermediate_size);
-  if (c.n_shared_experts > 0) mlp(p + ".mlp.shared_experts", c.n_shared_experts * c.moe_intermediate_size);
-}
-
 }  // namespace
 
 void write_synthetic_checkpoint(const std::string& dir, const json& config_in, const SyntheticOptions& opt) {
@@ -210,22 +188,12 @@ void write_synthetic_checkpoint(const std::string& dir, const json& config_in, c
     config["quantization_config"] = {
         {"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"}, {"weight_block_size", {128, 128}}};
   DeepSeekConfig c = parse_deepseek_config(config, dir + "/config.json");
-  ParamCounts pc = DeepSeekModel::count_params(c);
+  const ParamCounts pc = count_params(c);
   Progress progress("synth " + dir, pc.total + pc.mtp, "param");
   Writer w(dir, opt, &progress);
-  w.linear("model.embed_tokens.weight", c.vocab_size, c.hidden_size, false);
-  for (int64_t l = 0; l < c.num_hidden_layers; l++) write_block(w, c, l);
-  w.norm("model.norm.weight", c.hidden_size);
-  if (!c.tie_word_embeddings) w.linear("lm_head.weight", c.vocab_size, c.hidden_size, false);
-  for (int64_t k = 0; k < c.num_nextn_predict_layers; k++) {
-    const int64_t layer = c.num_hidden_layers + k;
-    const std::string p = "model.layers." + std::to_string(layer);
-    w.norm(p + ".enorm.weight", c.hidden_size);
-    w.norm(p + ".hnorm.weight", c.hidden_size);
-    w.linear(p + ".eh_proj.weight", c.hidden_size, 2 * c.hidden_size, false);
-    write_block(w, c, layer);
-    w.norm(p + ".shared_head.norm.weight", c.hidden_size);
-  }
+  const DeepSeekSchema schema = deepseek_schema(c);  // all() points into it
+  for (const TensorSpec* t : schema.all())
+    if (t->required) w.tensor(*t);  // an MTP module's copy of the head is left out, as converted checkpoints do
   w.finish(config);
   progress.done();
 }

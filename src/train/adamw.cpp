@@ -120,7 +120,7 @@ void for_pieces(const std::vector<int64_t>& offset, int64_t lo, int64_t hi, F&& 
   }
 }
 
-std::vector<int64_t> prefix_sums(const std::vector<Param>& params) {
+std::vector<int64_t> prefix_sums(const std::vector<OptimizerParam>& params) {
   std::vector<int64_t> off(params.size() + 1, 0);
   for (size_t i = 0; i < params.size(); i++) off[i + 1] = off[i] + params[i].numel;
   return off;
@@ -136,7 +136,7 @@ bool default_decay(const std::string& hf_name, int ndim) {
   return !ends_with(hf_name, "norm.weight") && !ends_with(hf_name, ".bias");
 }
 
-AdamW::AdamW(AdamWConfig config, const std::vector<Param>& params) : config_(config), params_(params) {
+AdamW::AdamW(AdamWConfig config, const std::vector<OptimizerParam>& params) : config_(config), params_(params) {
   auto in01 = [](double b) { return b >= 0 && b < 1; };
   check(in01(config.beta1), "AdamW: beta1 = " + std::to_string(config.beta1) + " is outside [0, 1)");
   check(in01(config.beta2), "AdamW: beta2 = " + std::to_string(config.beta2) + " is outside [0, 1)");
@@ -144,7 +144,7 @@ AdamW::AdamW(AdamWConfig config, const std::vector<Param>& params) : config_(con
   check(config.weight_decay >= 0 && std::isfinite(config.weight_decay),
         "AdamW: weight_decay = " + std::to_string(config.weight_decay) + " must be >= 0");
   for (size_t i = 0; i < params_.size(); i++) {
-    const Param& p = params_[i];
+    const OptimizerParam& p = params_[i];
     check(p.numel >= 0, "AdamW: parameter '" + p.name + "' has numel " + std::to_string(p.numel));
     check(p.numel == 0 || (p.data && p.grad), "AdamW: parameter '" + p.name + "' has no data or gradient buffer");
     check(index_.emplace(p.name, i).second, "AdamW: parameter name '" + p.name + "' appears twice");
@@ -188,7 +188,7 @@ void AdamW::step(double lr) {
       offset_.back(),
       [&](int64_t lo, int64_t hi, int) {
         for_pieces(offset_, lo, hi, [&](size_t i, int64_t b, int64_t e) {
-          const Param& p = params_[i];
+          const OptimizerParam& p = params_[i];
           adamw_span(p.data + b, p.grad + b, m_[i].ptr<float>() + b, v_[i].ptr<float>() + b, e - b,
                      p.decay ? with_decay : no_decay);
         });
@@ -196,7 +196,7 @@ void AdamW::step(double lr) {
       kMinPerThread);
 }
 
-double global_grad_norm(const std::vector<Param>& params) {
+double global_grad_norm(const std::vector<OptimizerParam>& params) {
   std::vector<int64_t> offset = prefix_sums(params);
   std::vector<double> partial(size_t(std::max(1, num_threads())), 0.0);
   parallel_ranges(
@@ -213,7 +213,7 @@ double global_grad_norm(const std::vector<Param>& params) {
   return std::sqrt(total);
 }
 
-double clip_grad_norm(const std::vector<Param>& params, double max_norm) {
+double clip_grad_norm(const std::vector<OptimizerParam>& params, double max_norm) {
   check(max_norm > 0, "clip_grad_norm: max_norm = " + std::to_string(max_norm) + " must be > 0");
   double norm = global_grad_norm(params);
   double coef = max_norm / (norm + 1e-6);

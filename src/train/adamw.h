@@ -13,7 +13,7 @@
 namespace seek {
 
 // One trainable tensor: its f32 master copy and gradient (both `numel` floats, owned by the caller).
-struct Param {
+struct OptimizerParam {
   std::string name;  // Hugging Face tensor name; unique
   float* data = nullptr;
   float* grad = nullptr;
@@ -32,9 +32,9 @@ bool default_decay(const std::string& hf_name, int ndim);
 class AdamW {
  public:
   // Moments start at zero. Throws Error on duplicate names, null pointers or bad hyper-parameters.
-  AdamW(AdamWConfig config, const std::vector<Param>& params);
+  AdamW(AdamWConfig config, const std::vector<OptimizerParam>& params);
 
-  // One update with learning rate `lr`, in place on every Param::data, reading Param::grad:
+  // One update with learning rate `lr`, in place on every OptimizerParam::data, reading OptimizerParam::grad:
   //   t += 1
   //   p <- p * (1 - lr*wd)                          (wd = 0 where decay is off)
   //   m <- beta1*m + (1-beta1)*g ;  v <- beta2*v + (1-beta2)*g^2
@@ -44,7 +44,7 @@ class AdamW {
   void set_steps(int64_t t);  // when restoring a checkpoint
 
   const AdamWConfig& config() const { return config_; }
-  const std::vector<Param>& params() const { return params_; }
+  const std::vector<OptimizerParam>& params() const { return params_; }
   bool has(const std::string& name) const { return index_.count(name) != 0; }
   // The first (m, "exp_avg") and second (v, "exp_avg_sq") moment of a parameter: f32 [numel] tensors sharing the
   // optimizer's memory (write into them to restore). Throw Error naming an unknown parameter.
@@ -55,7 +55,7 @@ class AdamW {
   size_t index_of(const std::string& name) const;
 
   AdamWConfig config_;
-  std::vector<Param> params_;
+  std::vector<OptimizerParam> params_;
   std::vector<Tensor> m_, v_;    // per param, f32 [numel]
   std::vector<int64_t> offset_;  // prefix sums of numel: param i covers [offset_[i], offset_[i+1])
   std::map<std::string, size_t> index_;
@@ -63,8 +63,8 @@ class AdamW {
 };
 
 // sqrt(sum of g^2 over all gradients), accumulated in double.
-double global_grad_norm(const std::vector<Param>& params);
+double global_grad_norm(const std::vector<OptimizerParam>& params);
 // Returns the norm before clipping; if max_norm / (norm + 1e-6) < 1, every gradient is scaled by it.
-double clip_grad_norm(const std::vector<Param>& params, double max_norm);
+double clip_grad_norm(const std::vector<OptimizerParam>& params, double max_norm);
 
 }  // namespace seek

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 #include "train/flops.h"
 
 namespace seek {
@@ -98,7 +99,7 @@ nlohmann::json plan_cost(const CostPlan& plan) {
   const double peak = device_peak_flops(dev, plan.precision);
   const double bf16_peak = device_peak_flops(dev, TrainPrecision::BF16);
   const FlopsPerToken f = flops_per_token(plan.config, plan.seq_len, plan.mtp_depth);
-  const ParamCounts pc = DeepSeekModel::count_params(plan.config);
+  const ParamCounts pc = count_params(plan.config);
 
   nlohmann::json out;
   out["model"] = {{"source", plan.model_source},

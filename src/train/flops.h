@@ -24,10 +24,6 @@ struct FlopsPerToken {
   int64_t mtp_active_matmul_params = 0;  // eh_proj + block Linears + shared head, all modules
 };
 
-// Matmul weights one token passes through in one block: attention projections, then the dense FFN or the gate,
-// shared experts and the top-k routed experts. Norm weights and the selection bias are not matmul weights.
-int64_t block_active_matmul_params(const DeepSeekConfig& c, int64_t layer);
-
 // Forward score+value FLOPs of one token in one causal attention layer, averaged over the positions of a
 // seq_len-long sequence: the token at position i (0-based) attends to i+1 keys; the mean over i of (i+1) is
 // (seq_len+1)/2. Per (query, key, head) q.k costs 2 x qk_head_dim FLOPs and adding p x v costs 2 x v_head_dim,

@@ -16,10 +16,11 @@
 #include "core/progress.h"
 #include "formats/safetensors_write.h"
 #include "text/tokenizer/tokenizer.h"
-#include "model/deepseek.h"
+#include "infer/session.h"
+#include "model/deepseek_train.h"
+#include "model/schema.h"
 #include "train/checkpoint_dir.h"
 #include "train/data_loader.h"
-#include "train/deepseek_train.h"
 #include "train/flops.h"
 #include "train/machine_peak.h"
 #include "train/metrics.h"
@@ -253,7 +254,7 @@ json run_training(TrainConfig cfg, bool resume) {
                        {"total_steps", cfg.max_steps}};
   const LrSchedule schedule = parse_lr_schedule(cfg.lr_schedule, "train config: lr_schedule");
 
-  TrainModel model(mc);
+  TrainableDeepSeek model(mc);
   TrainerState st;
   if (latest) {
     model.load(*latest);
@@ -268,7 +269,7 @@ json run_training(TrainConfig cfg, bool resume) {
     model.init_random(cfg.seed, cfg.init_std);
     st.rng.seed(cfg.seed * 0x9E3779B97F4A7C15ull + 1);
   }
-  std::vector<seek::Param> ops;
+  std::vector<seek::OptimizerParam> ops;
   for (auto& p : model.params().all())
     if (p.trainable)
       ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
@@ -284,11 +285,11 @@ json run_training(TrainConfig cfg, bool resume) {
   LossOptions lopt;
   lopt.mtp_lambda = cfg.mtp_lambda;
   lopt.balance_alpha = cfg.balance_alpha;
-  lopt.precision = cfg.precision == "bf16" ? GemmPrecision::BF16 : GemmPrecision::F32;
+  lopt.precision = cfg.precision == "bf16" ? Precision::BF16 : Precision::F32;
   const int64_t depth = mc.num_nextn_predict_layers;
   const FlopsPerToken fpt = flops_per_token(mc, cfg.seq_len + 1, depth);
   const double peak = measured_matmul_peak_flops(cfg.precision == "bf16" ? Precision::BF16 : Precision::F32);
-  const ParamCounts pc = DeepSeekModel::count_params(mc);
+  const ParamCounts pc = count_params(mc);
   const double unigram = unigram_val_loss(data);
 
   int64_t step = st.step, tokens_seen = st.tokens_seen;
@@ -378,37 +379,24 @@ json run_training(TrainConfig cfg, bool resume) {
     return n > 0 ? sum / double(n) : std::nan("");
   };
   auto sample = [&]() {
-    // A continuation of the start of the val split, temperature 0.8, from the run's own RNG (saved and restored,
-    // so a resumed run samples the same text).
+    // A continuation of the start of the val split at temperature 0.8, decoded on the live weights through the
+    // inference model and the same session and sampler as `seek generate`. Its seed comes from the run's own RNG
+    // (saved and restored), so a resumed run samples the same text.
     const Split es = data.tokens(Split::val) > 16 ? Split::val : Split::train;
-    std::vector<int32_t> ctx(16);
-    data.read(es, 0, 16, ctx.data());
-    const size_t prompt_len = ctx.size();
-    std::vector<float> logits(static_cast<size_t>(mc.vocab_size));
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    for (int64_t i = 0; i < cfg.sample_tokens; i++) {
-      const int64_t start = std::max<int64_t>(0, int64_t(ctx.size()) - cfg.seq_len);
-      model.next_token_logits(ctx.data() + start, int64_t(ctx.size()) - start, logits.data(), lopt.precision);
-      double mx = -1e30, z = 0;
-      for (int64_t v = 0; v < data.vocab_size(); v++) mx = std::max(mx, double(logits[size_t(v)]) / 0.8);
-      std::vector<double> p(static_cast<size_t>(data.vocab_size()));
-      for (int64_t v = 0; v < data.vocab_size(); v++)
-        z += p[size_t(v)] = std::exp(double(logits[size_t(v)]) / 0.8 - mx);
-      double r = u(st.rng) * z;
-      int32_t pick = int32_t(data.vocab_size() - 1);
-      for (int64_t v = 0; v < data.vocab_size(); v++)
-        if ((r -= p[size_t(v)]) <= 0) {
-          pick = int32_t(v);
-          break;
-        }
-      ctx.push_back(pick);
-    }
+    GenerationRequest req;
+    req.prompt.resize(16);
+    data.read(es, 0, 16, req.prompt.data());
+    req.max_tokens = cfg.sample_tokens;
+    req.sampling.temperature = 0.8f;
+    req.sampling.seed = st.rng();
+    Session session(model.inference_model(), tok ? &*tok : nullptr);
+    const GenerationResult g = session.generate(req, [](const std::string&) {});
     json s = {{"step", step}};
     if (tok) {
-      s["prompt"] = tok->decode(ctx.data(), prompt_len);
-      s["text"] = tok->decode(ctx.data() + prompt_len, ctx.size() - prompt_len);
+      s["prompt"] = tok->decode(req.prompt);
+      s["text"] = g.text;
     } else {
-      s["ids"] = std::vector<int32_t>(ctx.begin() + long(prompt_len), ctx.end());
+      s["ids"] = g.tokens;
     }
     return s;
   };

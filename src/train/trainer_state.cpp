@@ -46,14 +46,15 @@ void capture_optimizer_state(const AdamW& opt, TrainerState& state) {
   state.optimizer_steps = opt.steps();
   state.exp_avg.clear();
   state.exp_avg_sq.clear();
-  for (const Param& p : opt.params()) {
+  for (const OptimizerParam& p : opt.params()) {
     state.exp_avg[p.name] = opt.exp_avg(p.name);
     state.exp_avg_sq[p.name] = opt.exp_avg_sq(p.name);
   }
 }
 
 void restore_optimizer_state(const TrainerState& state, AdamW& opt) {
-  auto copy_into = [&](const std::map<std::string, Tensor>& from, const char* which, const Param& p, Tensor to) {
+  auto copy_into = [&](const std::map<std::string, Tensor>& from, const char* which, const OptimizerParam& p,
+                       Tensor to) {
     auto it = from.find(p.name);
     if (it == from.end()) throw Error("trainer state: no " + std::string(which) + " for parameter '" + p.name + "'");
     const Tensor& t = it->second;
@@ -65,7 +66,7 @@ void restore_optimizer_state(const TrainerState& state, AdamW& opt) {
   for (auto* m : {&state.exp_avg, &state.exp_avg_sq})
     for (auto& [name, t] : *m)
       if (!opt.has(name)) throw Error("trainer state: holds moments of '" + name + "', which the model does not have");
-  for (const Param& p : opt.params()) {
+  for (const OptimizerParam& p : opt.params()) {
     copy_into(state.exp_avg, "first moment (m)", p, opt.exp_avg(p.name));
     copy_into(state.exp_avg_sq, "second moment (v)", p, opt.exp_avg_sq(p.name));
   }

@@ -41,7 +41,7 @@ struct Fixture {
   SafetensorsFile st;
   std::vector<std::string> names;
   std::vector<std::vector<float>> data, grad;  // our buffers, per param
-  std::vector<Param> params;
+  std::vector<OptimizerParam> params;
 
   Fixture()
       : meta(json::parse(std::ifstream(kFixture / "adamw.json"))),
@@ -190,7 +190,7 @@ TEST(AdamW, ThreadedUpdateEqualsSerial) {
   auto run = [&](int threads, double* norm) {
     set_num_threads(threads);
     std::vector<std::vector<float>> d = init, g = grads;
-    std::vector<Param> ps;
+    std::vector<OptimizerParam> ps;
     for (size_t i = 0; i < sizes.size(); i++)
       ps.push_back({key("p", int(i), ""), d[i].data(), g[i].data(), sizes[i], i % 2 == 0});
     AdamW opt(AdamWConfig{}, ps);
@@ -213,7 +213,7 @@ TEST(AdamW, ThreadedUpdateEqualsSerial) {
 
 TEST(AdamW, ClipLeavesSmallGradientsAlone) {
   std::vector<float> d(3, 0.f), g = {3.f, 0.f, 4.f};
-  std::vector<Param> ps = {{"w", d.data(), g.data(), 3, true}};
+  std::vector<OptimizerParam> ps = {{"w", d.data(), g.data(), 3, true}};
   EXPECT_DOUBLE_EQ(clip_grad_norm(ps, 10.0), 5.0);
   EXPECT_EQ(g[0], 3.f);
   EXPECT_DOUBLE_EQ(clip_grad_norm(ps, 1.0), 5.0);

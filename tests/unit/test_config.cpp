@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "model/config.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 #include "model/rope.h"
 
 using namespace seek;
@@ -34,7 +35,7 @@ void expect_error(const json& j, std::initializer_list<const char*> needles) {
 
 TEST(Config, PublishedV3ParameterCounts) {
   DeepSeekConfig c = parse_deepseek_config(v3_config(), "v3");
-  ParamCounts p = DeepSeekModel::count_params(c);
+  ParamCounts p = count_params(c);
   // DeepSeek-V3 technical report: 671B total, 37B activated per token; MTP module: 11.5B unique parameters;
   // 685B on the hub = 671B + 14B MTP (with its copies of embedding and head). Counting every weight a token
   // touches (embedding row table, head, all attention, 3 dense FFNs, 8 routed + 1 shared expert in 58 MoE layers)

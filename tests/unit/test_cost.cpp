@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "model/schema.h"
 #include "model/deepseek.h"
 #include "train/cost.h"
 #include "train/devices.h"
@@ -39,7 +40,7 @@ void expect_error(const CostPlan& p, const char* needle) {
 
 TEST(Cost, PresetIsThePublishedConfig) {
   const DeepSeekConfig a = deepseek_v3_config(), b = published_v3();
-  const ParamCounts pa = DeepSeekModel::count_params(a), pb = DeepSeekModel::count_params(b);
+  const ParamCounts pa = count_params(a), pb = count_params(b);
   EXPECT_EQ(pa.total, pb.total);
   EXPECT_EQ(pa.active, pb.active);
   EXPECT_EQ(pa.mtp, pb.mtp);

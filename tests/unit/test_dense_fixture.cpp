@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "model/schema.h"
 #include "model/deepseek.h"
 #include "model/dense.h"
 #include "model/language_model.h"
@@ -316,11 +317,11 @@ TEST(DenseConfig, PublishedR1DistillConfigs) {
   EXPECT_EQ(q.head_dim, 128);
   EXPECT_EQ(q.kv_group(), 6);
   EXPECT_EQ(q.eos_token_ids, std::vector<int64_t>{151643});
-  EXPECT_NEAR(double(count_dense_params(q).total) / 1e9, 1.777, 0.005);
+  EXPECT_NEAR(double(count_params(q).total) / 1e9, 1.777, 0.005);
   DenseConfig l = parse_dense_config(r1_distill_llama_8b(), "llama-8b");
   EXPECT_EQ(l.head_dim, 128);
   EXPECT_EQ(l.rope_scaling.type, DenseRopeType::Llama3);
-  EXPECT_NEAR(double(count_dense_params(l).total) / 1e9, 8.03, 0.005);
+  EXPECT_NEAR(double(count_params(l).total) / 1e9, 8.03, 0.005);
   // Its 64 frequencies: the short wavelengths kept, the long ones divided by 8.
   RopeFrequencies r = dense_rope_frequencies(l), plain(128, 500000.0);
   EXPECT_EQ(r.freqs()[0], plain.freqs()[0]);
@@ -333,7 +334,7 @@ TEST(DenseConfig, ParamCountMatchesCheckpoints) {
     Checkpoint ck = Checkpoint::open(fixture_dir(name).string());
     int64_t stored = 0;
     for (const auto& n : ck.names()) stored += ck.get(n).numel();
-    EXPECT_EQ(count_dense_params(load_dense_config(fixture_dir(name).string())).total, stored) << name;
+    EXPECT_EQ(count_params(load_dense_config(fixture_dir(name).string())).total, stored) << name;
   }
 }
 

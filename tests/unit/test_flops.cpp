@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "model/config.h"
 #include "model/deepseek.h"
+#include "model/schema.h"
 #include "train/flops.h"
 
 using namespace seek;
@@ -64,8 +65,9 @@ TEST(Flops, TinyConfigByHand) {
   // Attention Linears: wq_a 12*16=192, wq_b 2*6*12=144, wkv_a (8+2)*16=160, wkv_b 2*(4+4)*8=128, wo 16*2*4=128 = 752.
   // Dense layer 0: + 3*16*40 = 1920 -> 2672.
   // MoE layers 1, 2: + gate 4*16=64, shared 3*16*8=384, 2 routed 2*384=768 -> 752+1216 = 1968 each.
-  EXPECT_EQ(block_active_matmul_params(tiny(), 0), 2672);
-  EXPECT_EQ(block_active_matmul_params(tiny(), 1), 1968);
+  const DeepSeekSchema s = deepseek_schema(tiny());
+  EXPECT_EQ(active_matmul_params(s.blocks[0]), 2672);
+  EXPECT_EQ(active_matmul_params(s.blocks[1]), 1968);
   EXPECT_EQ(f.active_matmul_params, 2672 + 2 * 1968);  // 6608
   EXPECT_DOUBLE_EQ(f.matmul, 2.0 * 6608);
   // Head 100*16 = 1600.
@@ -104,7 +106,7 @@ TEST(Flops, CausalAttentionAverageMatchesCountOverPositions) {
 
 TEST(Flops, MatmulParamsAgreeWithParameterCount) {
   for (const DeepSeekConfig& c : {tiny(), v3()}) {
-    const ParamCounts p = DeepSeekModel::count_params(c);
+    const ParamCounts p = count_params(c);
     const FlopsPerToken f = flops_per_token(c, 4096, 0);
     // Active parameters = the embedding table (a lookup) + norms/bias + the matmul weights a token passes.
     EXPECT_EQ(f.active_matmul_params + f.head_params, p.active - p.embedding - non_matmul_params(c));

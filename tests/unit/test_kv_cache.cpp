@@ -32,7 +32,8 @@ std::vector<float> fixture_logits(const fs::path& dir) {
 std::vector<int32_t> fixture_tokens(const fs::path& dir) {
   std::ifstream js(dir / "expected.json");
   std::vector<int32_t> t;
-  for (auto& v : nlohmann::json::parse(js)["tokens"]) t.push_back(v.get<int32_t>());
+  const nlohmann::json j = nlohmann::json::parse(js);
+  for (auto& v : j["tokens"]) t.push_back(v.get<int32_t>());
   return t;
 }
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "train/deepseek_train.h"
+#include "model/deepseek_train.h"
 
 using namespace seek;
 namespace fs = std::filesystem;
@@ -30,12 +30,12 @@ TEST_P(TrainForwardLoss, MatchesReferenceLoss) {
   nlohmann::json expected = nlohmann::json::parse(std::ifstream(dir / "expected.json"));
   std::vector<int32_t> tokens = expected["tokens"].get<std::vector<int32_t>>();
   const DeepSeekConfig c = load_deepseek_config(dir.string());
-  train::TrainModel m(c);
+  TrainableDeepSeek m(c);
   m.load(dir.string());
-  train::LossOptions opt;
+  LossOptions opt;
   opt.mtp_depth = 0;
   opt.balance_alpha = 0;
-  const train::Losses L = m.step(tokens.data(), 1, int64_t(tokens.size()), opt, 1.0, /*forward_only=*/true);
+  const Losses L = m.step(tokens.data(), 1, int64_t(tokens.size()), opt, 1.0, /*forward_only=*/true);
   EXPECT_NEAR(L.main, expected["loss"].get<double>(), 2e-5) << dir;
   EXPECT_EQ(L.main_tokens, int64_t(tokens.size()) - 1);
 }

@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "kernels/cpu/train_gemm.h"
-#include "kernels/cpu/train_ops.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/cross_entropy.h"
+#include "kernels/cpu/rowops.h"
 
 using namespace seek::cpu;
+using seek::Precision;
 
 namespace {
 
@@ -54,16 +57,16 @@ TEST(TrainOps, RmsNormBackward) {
   auto x = randv(R * D, 1), w = randv(D, 2), g = randv(R * D, 3);
   std::vector<double> y(R * D), rstd(R), dx(R * D), dw(D, 0.0);
   auto f = [&] {
-    rmsnorm_train_forward(y.data(), rstd.data(), x.data(), w.data(), R, D, 1e-6);
+    rmsnorm_forward(y.data(), x.data(), w.data(), R, D, 1e-6, rstd.data());
     return dot(g, y);
   };
   f();
-  rmsnorm_train_backward(dx.data(), dw.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, false);
+  rmsnorm_backward(dx.data(), dw.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, false);
   expect_fd(x, dx, f, "dx");
   expect_fd(w, dw, f, "dw");
   // accumulate_dx adds
   std::vector<double> dx2(R * D, 1.0), dw2(D, 0.0);
-  rmsnorm_train_backward(dx2.data(), dw2.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, true);
+  rmsnorm_backward(dx2.data(), dw2.data(), g.data(), x.data(), w.data(), rstd.data(), R, D, true);
   for (int64_t i = 0; i < R * D; i++) EXPECT_NEAR(dx2[i], dx[i] + 1.0, 1e-12);
 }
 
@@ -72,11 +75,11 @@ TEST(TrainOps, SwiGluBackward) {
   auto gt = randv(n, 4, 2.0), up = randv(n, 5), g = randv(n, 6);
   std::vector<double> out(n), dg(n), du(n);
   auto f = [&] {
-    swiglu_train_forward(out.data(), gt.data(), up.data(), n);
+    swiglu_forward(out.data(), gt.data(), up.data(), n);
     return dot(g, out);
   };
   f();
-  swiglu_train_backward(dg.data(), du.data(), g.data(), gt.data(), up.data(), n);
+  swiglu_backward(dg.data(), du.data(), g.data(), gt.data(), up.data(), n);
   expect_fd(gt, dg, f, "dgate");
   expect_fd(up, du, f, "dup");
 }
@@ -94,12 +97,12 @@ TEST(TrainOps, RopeBackwardIsInverseRotation) {
   std::vector<double> y;
   auto f = [&] {
     y = x;
-    rope_train(y.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), false);
+    rope(y.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), RopeStyle::Interleaved, false);
     return dot(g, y);
   };
   f();
   std::vector<double> dx = g;
-  rope_train(dx.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), true);
+  rope(dx.data(), R, H, stride, off, dim, pos.data(), cos.data(), sin.data(), RopeStyle::Interleaved, true);
   expect_fd(x, dx, f, "drope");
 }
 
@@ -161,14 +164,14 @@ TEST(TrainOps, GemmShapesFloatMatchDouble) {
       std::vector<double> cd = c0;
       std::vector<float> cf(c0.begin(), c0.end());
       if (variant == 0) {
-        gemm_nt(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
-        gemm_nt(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_nt(cd.data(), a.data(), b.data(), M, N, K, acc, Precision::F32);
+        gemm_nt(cf.data(), af.data(), bf.data(), M, N, K, acc, Precision::F32);
       } else if (variant == 1) {  // A[M, K] B[K, N]
-        gemm_nn(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
-        gemm_nn(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_nn(cd.data(), a.data(), b.data(), M, N, K, acc, Precision::F32);
+        gemm_nn(cf.data(), af.data(), bf.data(), M, N, K, acc, Precision::F32);
       } else {  // A[K, M]^T B[K, N]
-        gemm_tn(cd.data(), a.data(), b.data(), M, N, K, acc, GemmPrecision::F32);
-        gemm_tn(cf.data(), af.data(), bf.data(), M, N, K, acc, GemmPrecision::F32);
+        gemm_tn(cd.data(), a.data(), b.data(), M, N, K, acc, Precision::F32);
+        gemm_tn(cf.data(), af.data(), bf.data(), M, N, K, acc, Precision::F32);
       }
       double worst = 0;
       for (int64_t i = 0; i < M * N; i++) worst = std::max(worst, std::fabs(cd[i] - cf[i]));
@@ -176,7 +179,7 @@ TEST(TrainOps, GemmShapesFloatMatchDouble) {
     }
   // and the double nt is the definition
   std::vector<double> c(M * N);
-  gemm_nt(c.data(), a.data(), b.data(), M, N, K, false, GemmPrecision::F32);
+  gemm_nt(c.data(), a.data(), b.data(), M, N, K, false, Precision::F32);
   double s = 0;
   for (int64_t k = 0; k < K; k++) s += a[5 * K + k] * b[7 * K + k];
   EXPECT_NEAR(c[5 * N + 7], s, 1e-12);

@@ -15,7 +15,7 @@
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "train/adamw.h"
-#include "train/deepseek_train.h"
+#include "model/deepseek_train.h"
 #include "train/lr_schedule.h"
 
 using namespace seek;
@@ -36,8 +36,8 @@ struct Fixture {
     B = ex["batch"].get<int64_t>();
     T = ex["seq_len"].get<int64_t>();
   }
-  train::LossOptions options() const {
-    train::LossOptions o;
+  LossOptions options() const {
+    LossOptions o;
     o.mtp_lambda = ex["lambda"].get<double>();
     o.balance_alpha = ex["alpha"].get<double>();
     return o;
@@ -47,7 +47,7 @@ struct Fixture {
 double rel(double a, double b) { return std::fabs(a - b) / std::max(1e-12, std::fabs(b)); }
 
 // Every trainable gradient against `file`: max |ours - ref| <= tol * max |ref| per tensor.
-void expect_grads(train::TrainModel& m, const SafetensorsFile& ref, double tol) {
+void expect_grads(TrainableDeepSeek& m, const SafetensorsFile& ref, double tol) {
   int checked = 0;
   for (const auto& p : m.params().all()) {
     if (!p.trainable) continue;
@@ -70,9 +70,9 @@ class TrainReference : public ::testing::TestWithParam<std::string> {};
 TEST_P(TrainReference, LossesLoadsAndGradients) {
   const Fixture f(GetParam());
   const DeepSeekConfig c = load_deepseek_config(f.dir.string());
-  train::TrainModel m(c);
+  TrainableDeepSeek m(c);
   m.load(f.dir.string());
-  const train::Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
+  const Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
   EXPECT_LT(rel(L.total, f.ex["loss_total"].get<double>()), 1e-5);
   EXPECT_LT(rel(L.main, f.ex["loss_main"].get<double>()), 1e-5);
   EXPECT_LT(rel(L.balance, f.ex["loss_balance"].get<double>()), 1e-5);
@@ -93,12 +93,12 @@ TEST_P(TrainReference, LossesLoadsAndGradients) {
 // The main loss alone (what `seek loss-grad` computes).
 TEST_P(TrainReference, MainLossGradients) {
   const Fixture f(GetParam());
-  train::TrainModel m(load_deepseek_config(f.dir.string()));
+  TrainableDeepSeek m(load_deepseek_config(f.dir.string()));
   m.load(f.dir.string());
-  train::LossOptions o;
+  LossOptions o;
   o.mtp_depth = 0;
   o.balance_alpha = 0;
-  const train::Losses L = m.step(f.tokens.data(), f.B, f.T, o);
+  const Losses L = m.step(f.tokens.data(), f.B, f.T, o);
   EXPECT_LT(rel(L.main, f.ex["loss_main"].get<double>()), 1e-5);
   expect_grads(m, SafetensorsFile::open((f.dir / "grads_main.safetensors").string()), 1e-4);
 }
@@ -106,7 +106,7 @@ TEST_P(TrainReference, MainLossGradients) {
 // Ten steps on the same batch: forward + backward, clip, AdamW at the scheduled lr, then the bias update.
 TEST_P(TrainReference, TenAdamWSteps) {
   const Fixture f(GetParam());
-  train::TrainModel m(load_deepseek_config(f.dir.string()));
+  TrainableDeepSeek m(load_deepseek_config(f.dir.string()));
   m.load(f.dir.string());
   const json& hp = f.ex["hyperparameters"];
   AdamWConfig ac;
@@ -114,7 +114,7 @@ TEST_P(TrainReference, TenAdamWSteps) {
   ac.beta2 = hp["betas"][1].get<double>();
   ac.eps = hp["eps"].get<double>();
   ac.weight_decay = hp["weight_decay"].get<double>();
-  std::vector<Param> ops;
+  std::vector<OptimizerParam> ops;
   for (auto& p : m.params().all())
     if (p.trainable)
       ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
@@ -125,7 +125,7 @@ TEST_P(TrainReference, TenAdamWSteps) {
   for (int64_t s = 0; s < steps; s++) {
     m.params().zero_grad();
     m.reset_load();
-    const train::Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
+    const Losses L = m.step(f.tokens.data(), f.B, f.T, f.options());
     const json& want = f.ex["losses_per_step"][size_t(s)];
     EXPECT_LT(rel(L.total, want["total"].get<double>()), 2e-5) << "step " << s;
     EXPECT_LT(rel(L.main, want["main"].get<double>()), 2e-5) << "step " << s;

@@ -70,13 +70,13 @@ void transpose(T* out, const T* in, int64_t rows, int64_t cols) {
 
 // C[M, N] (+)= A[M, K] · W[N, K]^T through seek's matmul (W f32, or converted to bf16 for BF16).
 void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, int64_t K, bool accumulate,
-                GemmPrecision p) {
+                Precision p) {
   if (M == 0 || N == 0) return;
   WeightRef w;
   w.rows = N;
   w.cols = K;
   uninit_vector<uint16_t> wb;
-  if (p == GemmPrecision::BF16) {
+  if (p == Precision::BF16) {
     wb.resize(size_t(N * K));
     parallel_ranges(
         N,
@@ -90,7 +90,7 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
     w.dtype = DType::F32;
     w.data = W;
   }
-  const Precision prec = p == GemmPrecision::BF16 ? Precision::BF16 : Precision::F32;
+  const Precision prec = p;
   if (!accumulate) {
     matmul(C, A, M, w, prec);
     return;
@@ -109,13 +109,13 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
 
 template <>
 void gemm_nt<float>(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                    GemmPrecision p) {
+                    Precision p) {
   matmul_f32(C, A, B, M, N, K, accumulate, p);
 }
 
 template <>
 void gemm_nn<float>(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                    GemmPrecision p) {
+                    Precision p) {
   uninit_vector<float> bt(static_cast<size_t>(N * K));  // [N, K]
   transpose(bt.data(), B, K, N);
   matmul_f32(C, A, bt.data(), M, N, K, accumulate, p);
@@ -123,7 +123,7 @@ void gemm_nn<float>(float* C, const float* A, const float* B, int64_t M, int64_t
 
 template <>
 void gemm_tn<float>(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                    GemmPrecision p) {
+                    Precision p) {
   uninit_vector<float> at(static_cast<size_t>(M * K)), bt(static_cast<size_t>(N * K));  // [M, K], [N, K]
   transpose(at.data(), A, K, M);
   transpose(bt.data(), B, K, N);
@@ -145,19 +145,19 @@ void gemm_reference(double* C, const double* A, int64_t am, int64_t ak, const do
 
 template <>
 void gemm_nt<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                     GemmPrecision) {
+                     Precision) {
   gemm_reference(C, A, K, 1, B, 1, K, M, N, K, accumulate);  // B[N, K]
 }
 
 template <>
 void gemm_nn<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                     GemmPrecision) {
+                     Precision) {
   gemm_reference(C, A, K, 1, B, N, 1, M, N, K, accumulate);  // B[K, N]
 }
 
 template <>
 void gemm_tn<double>(double* C, const double* A, const double* B, int64_t M, int64_t N, int64_t K, bool accumulate,
-                     GemmPrecision) {
+                     Precision) {
   gemm_reference(C, A, 1, M, B, N, 1, M, N, K, accumulate);  // A[K, M], B[K, N]
 }
 

@@ -4,19 +4,21 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/weight.h"
+
 namespace seek::cpu {
 
-// Operand precision of float GEMMs: F32, or BF16 (both operands rounded to bf16, products accumulated in f32).
-enum class GemmPrecision { F32, BF16 };
+// Operand precision (Precision, kernels/weight.h) of float GEMMs: F32, or BF16 (both operands rounded to bf16,
+// products accumulated in f32).
 
 // C[M, N] (+)= A[M, K] · B[N, K]^T      (Linear forward: y = x · W^T)
 template <class T>
-void gemm_nt(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+void gemm_nt(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, Precision p);
 // C[M, N] (+)= A[M, K] · B[K, N]        (Linear backward, input: dx = dy · W)
 template <class T>
-void gemm_nn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+void gemm_nn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, Precision p);
 // C[M, N] (+)= A[K, M]^T · B[K, N]      (Linear backward, weight: dW = dy^T · x)
 template <class T>
-void gemm_tn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, GemmPrecision p);
+void gemm_tn(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool accumulate, Precision p);
 
 }  // namespace seek::cpu

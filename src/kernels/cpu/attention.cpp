@@ -1,0 +1,194 @@
+#include "kernels/cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/parallel.h"
+#include "kernels/cpu/rowops.h"
+#include "kernels/cpu/vec.h"
+
+// expf has vector versions in glibc's libmvec; declaring them lets the compiler vectorize the exp loops below
+// (it needs -fno-math-errno, set for this file in CMakeLists.txt: we never read errno).
+extern "C" __attribute__((simd("notinbranch"))) float expf(float) noexcept;
+
+namespace seek::cpu {
+
+namespace {
+inline float exp_of(float x) { return expf(x); }
+inline double exp_of(double x) { return std::exp(x); }
+
+// Scores of one query row -> probabilities, with the reference's bf16 roundings. sc[0..n) hold raw dot products.
+void scores_to_probs(float* sc, int64_t n, float scale, AttnRounding rnd) {
+  switch (rnd) {
+    case AttnRounding::None:
+      for (int64_t s = 0; s < n; s++) sc[s] *= scale;
+      break;
+    case AttnRounding::MlaBf16:
+      for (int64_t s = 0; s < n; s++) sc[s] = round_bf16(sc[s] * scale);
+      break;
+    case AttnRounding::DenseBf16:
+      for (int64_t s = 0; s < n; s++) sc[s] = round_bf16(round_bf16(sc[s]) * scale);
+      break;
+  }
+  softmax_rows(sc, 1, n, n);
+  if (rnd != AttnRounding::None) round_bf16_inplace(sc, n);
+}
+
+constexpr int64_t kKeyBlock = 64;  // keys per block: a block of latents (64 x 512 f32 = 128 KB) stays in L2
+constexpr int64_t kRowGroup = 16;  // query rows sharing one pass over a key block
+
+}  // namespace
+
+void attention_heads(float* o, const float* q, const float* K, const float* V, int64_t n, int64_t pos0, int64_t H,
+                     int64_t Hk, int64_t dk, int64_t dv, float scale, AttnRounding rnd) {
+  const int64_t g = H / Hk;  // query heads per K/V head
+  parallel_ranges(n * H, [&](int64_t lo, int64_t hi, int) {
+    std::vector<float> sc(static_cast<size_t>(pos0 + n));
+    for (int64_t row = lo; row < hi; row++) {
+      const int64_t t = row / H, kvh = (row % H) / g, keys = pos0 + t + 1;
+      const float* qr = q + row * dk;
+      for (int64_t s = 0; s < keys; s++) sc[size_t(s)] = dot(qr, K + (s * Hk + kvh) * dk, dk);
+      scores_to_probs(sc.data(), keys, scale, rnd);
+      float* orow = o + row * dv;
+      std::fill(orow, orow + dv, 0.0f);
+      for (int64_t s = 0; s < keys; s++) axpy(orow, sc[size_t(s)], V + (s * Hk + kvh) * dv, dv);
+    }
+  });
+}
+
+void attention_latent(float* olat, const float* qlat, const float* qpe, int64_t qpe_stride, const float* L,
+                      const float* PE, int64_t n, int64_t pos0, int64_t H, int64_t r, int64_t dr, float scale,
+                      AttnRounding rnd) {
+  const int64_t S = pos0 + n;
+  // Rows (t, h) in groups; each group walks the keys block by block, so a block of latents read from memory
+  // serves every row of the group (all heads of a token share the same keys).
+  parallel_ranges(
+      n * H,
+      [&](int64_t lo, int64_t hi, int) {
+        std::vector<float> sc(static_cast<size_t>(kRowGroup * S));  // [rows of the group, S]
+        for (int64_t g0 = lo; g0 < hi; g0 += kRowGroup) {
+          const int64_t g1 = std::min(hi, g0 + kRowGroup);
+          const int64_t last_keys = pos0 + (g1 - 1) / H + 1;  // the group's longest row
+          for (int64_t s0 = 0; s0 < last_keys; s0 += kKeyBlock) {
+            const int64_t s1 = std::min(last_keys, s0 + kKeyBlock);
+            for (int64_t row = g0; row < g1; row++) {
+              const int64_t keys = std::min(s1, pos0 + row / H + 1);
+              const float* qr = qlat + row * r;
+              const float* qp = qpe + row * qpe_stride;
+              float* sr = &sc[size_t((row - g0) * S)];
+              for (int64_t s = s0; s < keys; s++) sr[s] = dot(qr, L + s * r, r) + dot(qp, PE + s * dr, dr);
+            }
+          }
+          for (int64_t row = g0; row < g1; row++)
+            scores_to_probs(&sc[size_t((row - g0) * S)], pos0 + row / H + 1, scale, rnd);
+          for (int64_t row = g0; row < g1; row++) std::fill(olat + row * r, olat + (row + 1) * r, 0.0f);
+          for (int64_t s0 = 0; s0 < last_keys; s0 += kKeyBlock) {
+            const int64_t s1 = std::min(last_keys, s0 + kKeyBlock);
+            for (int64_t row = g0; row < g1; row++) {
+              const int64_t keys = std::min(s1, pos0 + row / H + 1);
+              const float* pr = &sc[size_t((row - g0) * S)];
+              float* orow = olat + row * r;
+              for (int64_t s = s0; s < keys; s++) axpy(orow, pr[s], L + s * r, r);
+            }
+          }
+        }
+      },
+      kRowGroup);
+}
+
+template <class T>
+void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
+                             int64_t dk, int64_t dv, double scale) {
+  // One (sequence, head) pair per job. Scores are computed as axpys over a transposed K so they vectorize.
+  parallel_ranges(B * H, [&](int64_t lo, int64_t hi, int) {
+    std::vector<T> kt(static_cast<size_t>(dk * T_));  // [dk, T] keys of this (b, h), transposed
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      for (int64_t j = 0; j < T_; j++)
+        for (int64_t d = 0; d < dk; d++) kt[size_t(d * T_ + j)] = k[((b * T_ + j) * H + h) * dk + d];
+      T* P = p + bh * T_ * T_;
+      for (int64_t i = 0; i < T_; i++) {
+        T* pr = P + i * T_;
+        const T* qi = q + ((b * T_ + i) * H + h) * dk;
+        std::fill(pr, pr + T_, T(0));
+        for (int64_t d = 0; d < dk; d++) {
+          const T qd = qi[d];
+          const T* kd = &kt[size_t(d * T_)];
+          for (int64_t j = 0; j <= i; j++) pr[j] += qd * kd[j];
+        }
+        T mx = -INFINITY;
+        for (int64_t j = 0; j <= i; j++) mx = std::max(mx, pr[j] *= T(scale));
+        for (int64_t j = 0; j <= i; j++) pr[j] = exp_of(pr[j] - mx);  // vectorized
+        T sum = 0;
+        for (int64_t j = 0; j <= i; j++) sum += pr[j];
+        const T inv = T(1) / sum;
+        for (int64_t j = 0; j <= i; j++) pr[j] *= inv;
+        T* oi = o + ((b * T_ + i) * H + h) * dv;
+        std::fill(oi, oi + dv, T(0));
+        for (int64_t j = 0; j <= i; j++) {
+          const T pj = pr[j];
+          const T* vj = v + ((b * T_ + j) * H + h) * dv;
+          for (int64_t d = 0; d < dv; d++) oi[d] += pj * vj[d];
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, const T* q, const T* k, const T* v,
+                              int64_t B, int64_t T_, int64_t H, int64_t dk, int64_t dv, double scale) {
+  // dV = P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(dP * P));  dQ = scale dS K;  dK = scale dS^T Q.
+  parallel_ranges(B * H, [&](int64_t lo, int64_t hi, int) {
+    std::vector<T> ds(static_cast<size_t>(T_));
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      for (int64_t j = 0; j < T_; j++) {
+        std::fill(dk_ + ((b * T_ + j) * H + h) * dk, dk_ + ((b * T_ + j) * H + h) * dk + dk, T(0));
+        std::fill(dv_ + ((b * T_ + j) * H + h) * dv, dv_ + ((b * T_ + j) * H + h) * dv + dv, T(0));
+      }
+      const T* P = p + bh * T_ * T_;
+      for (int64_t i = 0; i < T_; i++) {
+        const T* pr = P + i * T_;
+        const T* doi = dout + ((b * T_ + i) * H + h) * dv;
+        T rowdot = 0;
+        for (int64_t j = 0; j <= i; j++) {
+          const T* vj = v + ((b * T_ + j) * H + h) * dv;
+          T* dvj = dv_ + ((b * T_ + j) * H + h) * dv;
+          T dp = 0;
+          for (int64_t d = 0; d < dv; d++) {
+            dp += doi[d] * vj[d];
+            dvj[d] += pr[j] * doi[d];
+          }
+          ds[size_t(j)] = dp;
+          rowdot += dp * pr[j];
+        }
+        T* dqi = dq + ((b * T_ + i) * H + h) * dk;
+        const T* qi = q + ((b * T_ + i) * H + h) * dk;
+        std::fill(dqi, dqi + dk, T(0));
+        for (int64_t j = 0; j <= i; j++) {
+          const T s = pr[j] * (ds[size_t(j)] - rowdot) * T(scale);
+          const T* kj = k + ((b * T_ + j) * H + h) * dk;
+          T* dkj = dk_ + ((b * T_ + j) * H + h) * dk;
+          for (int64_t d = 0; d < dk; d++) {
+            dqi[d] += s * kj[d];
+            dkj[d] += s * qi[d];
+          }
+        }
+      }
+    }
+  });
+}
+
+#define SEEK_INSTANTIATE(T)                                                                                          \
+  template void attention_train_forward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, int64_t, \
+                                           int64_t, double);                                                         \
+  template void attention_train_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
+                                            int64_t, int64_t, int64_t, int64_t, double);
+
+SEEK_INSTANTIATE(float)
+SEEK_INSTANTIATE(double)
+
+}  // namespace seek::cpu

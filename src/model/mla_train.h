@@ -1,0 +1,34 @@
+// Multi-head Latent Attention in its trainable form, over the same MlaWeights as the fast form (mla.h): per-head K
+// and V are materialized from the compressed latent (the "naive" form), causal over each sequence of the batch.
+// Forward keeps every intermediate for backward.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/linear.h"
+#include "model/mla.h"
+#include "model/rope.h"
+
+namespace seek {
+
+struct MlaActs {
+  uninit_vector<float> qa, qa_rstd, qan;  // [N, qr], [N], [N, qr]  (q_lora only)
+  uninit_vector<float> q;                 // [N, H, dqk]  after rope
+  uninit_vector<float> kva;               // [N, r + dr]  kpe part after rope
+  uninit_vector<float> c_rstd, cn;        // [N], [N, r]
+  uninit_vector<float> kv;                // [N, H, dn + dv]
+  uninit_vector<float> k, v;              // [N, H, dqk], [N, H, dv]
+  uninit_vector<float> p;                 // [B, H, T, T]
+  uninit_vector<float> o;                 // [N, H*dv]
+};
+
+// out[N, D] = MLA(x[N, D]); x is the normalized block input.
+void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
+             float* out, MlaActs& a, Precision p);
+// dx[N, D] (+)= gradient; parameter gradients accumulated.
+void mla_bwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
+             const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, Precision p);
+
+}  // namespace seek
