@@ -65,6 +65,20 @@ double read_bandwidth_gbs(const uint8_t* buf, size_t bytes, int reps) {
         a3 = _mm512_add_ps(a3, _mm512_loadu_ps(p + i + 48));
       }
       part[size_t(t)] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+#elif defined(__AVX2__)
+      // four independent sums of 8 lanes: bound by the loads, not by the add latency
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (size_t i = lo; i < hi; i += 32) {
+        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
+        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
+        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + i + 16));
+        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
+      }
+      float lanes[8];
+      _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+      float total = 0;
+      for (float v : lanes) total += v;
+      part[size_t(t)] = total;
 #else
       float total = 0;
       for (size_t i = lo; i < hi; i++) total += p[i];

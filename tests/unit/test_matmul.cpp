@@ -15,6 +15,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/train_gemm.h"
 #include "kernels/weight.h"
 
 using namespace seek;
@@ -147,6 +148,19 @@ TEST(Matmul, LargerBlocks) {
     run_cases(dt, {{20, 1000, 520}, {300, 50, 40}, {9, 800, 1030}});
 }
 
+// The edges of the AVX2 kernels' tiles and blocks: M = 9 (first GEMM size) and around the 6-row micro-tile and the
+// 120-row x block; N around the 16-row panel and the 128-row packed block; K around the 8-lane step, the 64-byte
+// prefetch line, the 256-column k block and the 128-column fp8 scale block.
+TEST(Matmul, Avx2TileEdges) {
+  std::vector<Case> cs;
+  for (int64_t M : {9, 11, 12, 13, 121})
+    for (Case nk : {Case{0, 15, 7}, Case{0, 16, 8}, Case{0, 33, 257}, Case{0, 129, 9}}) cs.push_back({M, nk.N, nk.K});
+  for (int64_t M : {1, 2, 4, 5, 6, 8})
+    for (Case nk : {Case{0, 9, 255}, Case{0, 23, 513}}) cs.push_back({M, nk.N, nk.K});
+  cs.push_back({241, 150, 300});
+  for (DType dt : {DType::F32, DType::BF16, DType::F16, DType::E4M3}) run_cases(dt, cs);
+}
+
 // Every stored code decodes exactly: x = identity picks out single weights, so y[m][n] == W[n][m] with no rounding.
 TEST(Matmul, DecodesEveryCode) {
   for (DType dt : {DType::E4M3, DType::F16, DType::BF16})
@@ -195,4 +209,53 @@ TEST(Matmul, EmptyAndBadArguments) {
   WeightRef bad = q.ref;
   bad.dtype = DType::I32;
   EXPECT_THROW(cpu::matmul(y4.data(), x4.data(), 1, bad, Precision::F32), Error);
+}
+
+// Training GEMMs in GemmPrecision::BF16 round both operands to bf16 and accumulate in f32: against a double
+// reference of the rounded operands. A's values are not bf16-representable, so a path that left A unrounded (or
+// rounded W only) is off by ~2^-9 relative, far outside the tolerance.
+TEST(Matmul, TrainGemmBf16RoundsBothOperands) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (Case c : {Case{1, 37, 70}, Case{5, 40, 33}, Case{64, 50, 300}}) {
+    const int64_t M = c.M, N = c.N, K = c.K;
+    std::vector<float> a(size_t(M * K)), b(size_t(N * K)), cinit(size_t(M * N));
+    for (auto& v : a) v = u(rng);
+    for (auto& v : b) v = u(rng);
+    for (auto& v : cinit) v = u(rng);
+    // the three shapes over the same logical product C = A · B^T: A(m, k), B(n, k) at the given strides
+    auto reference = [&](int64_t m, int64_t n, double& mag) {
+      double s = 0;
+      mag = 0;
+      for (int64_t k = 0; k < K; k++) {
+        double t = double(round_bf16(a[size_t(m * K + k)])) * double(round_bf16(b[size_t(n * K + k)]));
+        s += t;
+        mag += std::fabs(t);
+      }
+      return s;
+    };
+    std::vector<float> at(size_t(K * M)), bt(size_t(K * N));  // A^T [K, M], B^T [K, N]
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t k = 0; k < K; k++) at[size_t(k * M + m)] = a[size_t(m * K + k)];
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t k = 0; k < K; k++) bt[size_t(k * N + n)] = b[size_t(n * K + k)];
+    for (int shape = 0; shape < 3; shape++)
+      for (bool acc : {false, true}) {
+        std::vector<float> out = cinit;
+        if (shape == 0) cpu::gemm_nt(out.data(), a.data(), b.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
+        if (shape == 1) cpu::gemm_nn(out.data(), a.data(), bt.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
+        if (shape == 2) cpu::gemm_tn(out.data(), at.data(), bt.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
+        int bad = 0;
+        for (int64_t m = 0; m < M; m++)
+          for (int64_t n = 0; n < N; n++) {
+            double mag;
+            const double ref = reference(m, n, mag) + (acc ? double(cinit[size_t(m * N + n)]) : 0.0);
+            const double got = out[size_t(m * N + n)];
+            if (!(std::fabs(got - ref) <= 1e-5 * (mag + 1.0)) && bad++ < 3)
+              ADD_FAILURE() << "shape " << shape << " acc " << acc << " M=" << M << " N=" << N << " K=" << K << ": C["
+                            << m << "][" << n << "] = " << got << ", expected " << ref;
+          }
+        EXPECT_EQ(bad, 0);
+      }
+  }
 }

@@ -1,5 +1,6 @@
-// matmul: argument checks, the choice of arithmetic (Plan) and of kernel (GEMV for small M, GEMM above), and the
-// portable scalar path used where the build has no AVX-512.
+// matmul: argument checks, the choice of arithmetic (Plan) and of kernel (GEMV for small M, GEMM above): the
+// AVX-512 kernels where the build has AVX-512, else the AVX2 kernels (AVX2 + FMA + F16C), else the portable scalar
+// path.
 #include "kernels/cpu/matmul.h"
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/matmul_kernels.h"
 
 namespace seek::cpu {
@@ -65,7 +67,7 @@ Plan make_plan(const WeightRef& w, Precision p) {
 }
 
 // Portable path: each thread dequantizes one weight row at a time (WeightRef::row_f32, which applies the same
-// rounding the plan asks for) and dots it with every x row. Used when the build has no AVX-512.
+// rounding the plan asks for) and dots it with every x row. Used when the build has neither AVX-512 nor AVX2.
 [[maybe_unused]] static void matmul_scalar(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan) {
   const int64_t N = w.rows, K = w.cols;
   const bool round = plan.mode == Mode::BF16 || plan.round_fp8_to_bf16;
@@ -118,6 +120,8 @@ void matmul_gemv(float* y, const float* x, int64_t M, const WeightRef& w, Precis
   if (!check_args(y, M, w)) return;
 #if defined(__AVX512F__)
   detail::gemv(y, x, M, w, detail::make_plan(w, p));
+#elif defined(SEEK_MATMUL_AVX2)
+  detail::gemv_avx2(y, x, M, w, detail::make_plan(w, p));
 #else
   detail::matmul_scalar(y, x, M, w, detail::make_plan(w, p));
 #endif
@@ -127,6 +131,8 @@ void matmul_gemm(float* y, const float* x, int64_t M, const WeightRef& w, Precis
   if (!check_args(y, M, w)) return;
 #if defined(__AVX512F__)
   detail::gemm(y, x, M, w, detail::make_plan(w, p));
+#elif defined(SEEK_MATMUL_AVX2)
+  detail::gemm_avx2(y, x, M, w, detail::make_plan(w, p));
 #else
   detail::matmul_scalar(y, x, M, w, detail::make_plan(w, p));
 #endif

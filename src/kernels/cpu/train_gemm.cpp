@@ -1,6 +1,6 @@
 #include "kernels/cpu/train_gemm.h"
 
-#include <immintrin.h>
+#include "kernels/cpu/matmul_avx2.h"  // first after the own header: see the note on immintrin.h there
 
 #include <algorithm>
 #include <cstring>
@@ -17,25 +17,13 @@ namespace seek::cpu {
 
 namespace {
 
-#if defined(__AVX2__)
-// out (8 rows at stride ldo) = in (8 rows of 8 at stride ldi)^T: the usual unpack / shuffle / lane-permute sequence.
+#if defined(SEEK_MATMUL_AVX2)
+// out (8 rows at stride ldo) = in (8 rows of 8 at stride ldi)^T.
 inline void transpose8x8(float* out, int64_t ldo, const float* in, int64_t ldi) {
-  __m256 r[8], t[8];
+  __m256 r[8];
   for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(in + i * ldi);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
-  }
-  for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));      // a0 b0 c0 d0 | a4 b4 c4 d4
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));  // a1 b1 c1 d1 | a5 ...
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; i++) {
-    _mm256_storeu_ps(out + i * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(out + (i + 4) * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-  }
+  detail::transpose8x8_ps(r);
+  for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + i * ldo, r[i]);
 }
 #endif
 
@@ -50,7 +38,7 @@ void transpose(T* out, const T* in, int64_t rows, int64_t cols) {
                       for (int64_t c0 = 0; c0 < cols; c0 += B) {
                         const int64_t c1 = std::min(cols, c0 + B);
                         int64_t r = r0;
-#if defined(__AVX2__)
+#if defined(SEEK_MATMUL_AVX2)
                         if constexpr (std::is_same_v<T, float>) {
                           for (; r + 8 <= r1; r += 8) {
                             int64_t c = c0;
@@ -68,7 +56,8 @@ void transpose(T* out, const T* in, int64_t rows, int64_t cols) {
                   2);
 }
 
-// C[M, N] (+)= A[M, K] · W[N, K]^T through seek's matmul (W f32, or converted to bf16 for BF16).
+// C[M, N] (+)= A[M, K] · W[N, K]^T through seek's matmul (W f32, or converted to bf16 for BF16, with A rounded to
+// bf16: matmul's Precision::BF16 expects bf16-representable x; only the AVX512-BF16 kernels round x themselves).
 void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, int64_t K, bool accumulate,
                 Precision p) {
   if (M == 0 || N == 0) return;
@@ -76,6 +65,19 @@ void matmul_f32(float* C, const float* A, const float* W, int64_t M, int64_t N, 
   w.rows = N;
   w.cols = K;
   uninit_vector<uint16_t> wb;
+#if !defined(__AVX512BF16__)
+  uninit_vector<float> ab;
+  if (p == Precision::BF16) {
+    ab.resize(size_t(M * K));
+    parallel_ranges(
+        M * K,
+        [&](int64_t lo, int64_t hi, int) {
+          for (int64_t i = lo; i < hi; i++) ab[size_t(i)] = round_bf16(A[i]);
+        },
+        4096);
+    A = ab.data();
+  }
+#endif
   if (p == Precision::BF16) {
     wb.resize(size_t(N * K));
     parallel_ranges(
