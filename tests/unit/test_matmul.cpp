@@ -211,7 +211,7 @@ TEST(Matmul, EmptyAndBadArguments) {
   EXPECT_THROW(cpu::matmul(y4.data(), x4.data(), 1, bad, Precision::F32), Error);
 }
 
-// Training GEMMs in GemmPrecision::BF16 round both operands to bf16 and accumulate in f32: against a double
+// Training GEMMs in Precision::BF16 round both operands to bf16 and accumulate in f32: against a double
 // reference of the rounded operands. A's values are not bf16-representable, so a path that left A unrounded (or
 // rounded W only) is off by ~2^-9 relative, far outside the tolerance.
 TEST(Matmul, TrainGemmBf16RoundsBothOperands) {
@@ -242,9 +242,9 @@ TEST(Matmul, TrainGemmBf16RoundsBothOperands) {
     for (int shape = 0; shape < 3; shape++)
       for (bool acc : {false, true}) {
         std::vector<float> out = cinit;
-        if (shape == 0) cpu::gemm_nt(out.data(), a.data(), b.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
-        if (shape == 1) cpu::gemm_nn(out.data(), a.data(), bt.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
-        if (shape == 2) cpu::gemm_tn(out.data(), at.data(), bt.data(), M, N, K, acc, cpu::GemmPrecision::BF16);
+        if (shape == 0) cpu::gemm_nt(out.data(), a.data(), b.data(), M, N, K, acc, Precision::BF16);
+        if (shape == 1) cpu::gemm_nn(out.data(), a.data(), bt.data(), M, N, K, acc, Precision::BF16);
+        if (shape == 2) cpu::gemm_tn(out.data(), at.data(), bt.data(), M, N, K, acc, Precision::BF16);
         int bad = 0;
         for (int64_t m = 0; m < M; m++)
           for (int64_t n = 0; n < N; n++) {
