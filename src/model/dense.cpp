@@ -18,21 +18,27 @@ void add_residual(float* h, const float* f, int64_t n, bool bf) {
 
 }  // namespace
 
-std::unique_ptr<DenseModel> DenseModel::load(const std::string& dir) {
-  auto m = std::unique_ptr<DenseModel>(new DenseModel());
-  m->cfg_ = load_dense_config(dir);
-  const DenseConfig& c = m->cfg_;
+DenseWeights bind_dense(const DenseConfig& c, WeightSource& src) {
   const DenseSchema s = dense_schema(c);
-  CheckpointWeights src(Checkpoint::open(dir));
-  m->rope_ = dense_rope_frequencies(c);
-  m->embed_ = src.matrix(s.embed);
+  DenseWeights w;
+  w.config = c;
+  w.embed = src.matrix(s.embed);
   for (const DenseBlockSpec& b : s.blocks)
-    m->blocks_.push_back(DenseBlock{src.vector(b.attn_norm), src.vector(b.ffn_norm), bind_dense_attention(src, b.attn),
-                                    bind_mlp(src, b.mlp)});
-  m->norm_ = src.vector(s.norm);
-  m->head_ = s.head ? src.matrix(*s.head) : m->embed_;
-  return m;
+    w.blocks.push_back(DenseBlock{src.vector(b.attn_norm), src.vector(b.ffn_norm), bind_dense_attention(src, b.attn),
+                                  bind_mlp(src, b.mlp)});
+  w.norm = src.vector(s.norm);
+  w.head = s.head ? src.matrix(*s.head) : w.embed;
+  return w;
 }
+
+std::unique_ptr<DenseModel> DenseModel::load(const std::string& dir) {
+  const DenseConfig c = load_dense_config(dir);
+  CheckpointWeights src(Checkpoint::open(dir));
+  return std::make_unique<DenseModel>(std::make_shared<const DenseWeights>(bind_dense(c, src)));
+}
+
+DenseModel::DenseModel(std::shared_ptr<const DenseWeights> keep)
+    : w_(std::move(keep)), cfg_(w_->config), rope_(dense_rope_frequencies(cfg_)) {}
 
 void DenseModel::forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
                          float* logits) const {
@@ -68,11 +74,11 @@ void DenseModel::forward_batch(const std::vector<BatchItem>& items, const Forwar
   std::vector<float> h(size_t(N * D)), hn(size_t(N * D)), f(size_t(N * D));
   for (size_t i = 0; i < items.size(); i++)
     for (int64_t j = 0; j < items[i].n; j++)
-      embed_.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
+      w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
   if (bf) cpu::round_bf16_inplace(h.data(), N * D);  // a no-op for bf16 checkpoints
 
-  for (size_t l = 0; l < blocks_.size(); l++) {
-    const DenseBlock& b = blocks_[l];
+  for (size_t l = 0; l < w_->blocks.size(); l++) {
+    const DenseBlock& b = w_->blocks[l];
     cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, eps, (float*)nullptr, bf);
     dense_attention_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
     add_residual(h.data(), f.data(), N * D, bf);
@@ -87,8 +93,8 @@ void DenseModel::forward_batch(const std::vector<BatchItem>& items, const Forwar
     const int64_t first = items[i].all_logits ? 0 : seqs[i].n - 1, rows = seqs[i].n - first;
     std::vector<float> r(size_t(rows * D));
     std::memcpy(r.data(), &h[size_t((seqs[i].first + first) * D)], size_t(rows * D) * 4);
-    cpu::rmsnorm_forward(r.data(), r.data(), norm_.w, rows, D, eps, (float*)nullptr, bf);
-    cpu::matmul(items[i].logits, r.data(), rows, head_.w, p);  // [rows, vocab], left in f32
+    cpu::rmsnorm_forward(r.data(), r.data(), w_->norm.w, rows, D, eps, (float*)nullptr, bf);
+    cpu::matmul(items[i].logits, r.data(), rows, w_->head.w, p);  // [rows, vocab], left in f32
   }
 }
 

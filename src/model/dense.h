@@ -13,6 +13,7 @@
 #include "model/language_model.h"
 #include "model/linear.h"
 #include "model/rope.h"
+#include "model/weight_source.h"
 
 namespace seek {
 
@@ -22,9 +23,21 @@ struct DenseBlock {
   Mlp mlp;  // gate/up [inter, dim], down [dim, inter]
 };
 
+// The weights tree of a dense model, bound from the dense schema (a checkpoint, or a trainer's parameter store).
+struct DenseWeights {
+  DenseConfig config;
+  Linear embed;  // [vocab, dim]
+  std::vector<DenseBlock> blocks;
+  Vec norm;     // f32 [dim]
+  Linear head;  // [vocab, dim]: lm_head, or the embedding when tied
+};
+DenseWeights bind_dense(const DenseConfig& c, WeightSource& src);
+
 class DenseModel : public LanguageModel {
  public:
   static std::unique_ptr<DenseModel> load(const std::string& dir);
+  // Over weights held elsewhere (see DeepSeekModel's constructor).
+  explicit DenseModel(std::shared_ptr<const DenseWeights> keep);
 
   std::string architecture() const override { return cfg_.model_type; }
   int64_t vocab_size() const override { return cfg_.vocab_size; }
@@ -46,13 +59,12 @@ class DenseModel : public LanguageModel {
     return DenseKVCache(cfg_.num_hidden_layers, cfg_.num_key_value_heads, cfg_.head_dim);
   }
 
+  const DenseWeights& weights() const { return *w_; }
+
  private:
-  DenseConfig cfg_;
+  std::shared_ptr<const DenseWeights> w_;
+  const DenseConfig& cfg_;  // w_->config
   RopeFrequencies rope_;
-  Linear embed_;  // [vocab, dim] in checkpoint dtype
-  std::vector<DenseBlock> blocks_;
-  Vec norm_;     // f32 [dim]
-  Linear head_;  // [vocab, dim]: lm_head, or the embedding when tied
 };
 
 }  // namespace seek
