@@ -65,6 +65,19 @@ TrainableDeepSeek::TrainableDeepSeek(const DeepSeekConfig& c) : cfg_(c), freqs_(
   for (const MtpWeights& m : w_->mtp) add_load_row(m.block);
 }
 
+const DeepSeekModel& TrainableDeepSeek::bf16_inference_model() {
+  if (!fast_bf16_) {
+    bf16_ = std::make_unique<Bf16Mirror>(ps_);
+    fast_bf16_ = std::make_unique<DeepSeekModel>(
+        std::make_shared<const DeepSeekWeights>(bind_deepseek(cfg_, *bf16_, "bf16 copy", /*require_mtp=*/true)));
+  }
+  return *fast_bf16_;
+}
+
+void TrainableDeepSeek::refresh_bf16() {
+  if (bf16_) bf16_->refresh();
+}
+
 void TrainableDeepSeek::init_random(uint64_t seed, double std) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, std);

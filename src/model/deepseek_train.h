@@ -62,6 +62,11 @@ class TrainableDeepSeek {
   // optimizer step it already sees the new values). Decode through a KV cache with the same session and sampler as
   // `seek generate`. The model reads this object's memory: it must not outlive it.
   const DeepSeekModel& inference_model() const { return *fast_; }
+  // The fast form over a bf16 copy of the masters (half the bytes per decode step: for rollouts). The copy is made
+  // on first use and rewritten by refresh_bf16(), which the caller runs after each optimizer step (one conversion
+  // pass over every matrix).
+  const DeepSeekModel& bf16_inference_model();
+  void refresh_bf16();
 
   // Expert assignments counted since the last reset, one row per MoE layer (main layers, then MTP blocks).
   const std::vector<std::vector<int64_t>>& expert_load() const { return load_; }
@@ -89,6 +94,8 @@ class TrainableDeepSeek {
   ParamStore ps_;
   std::shared_ptr<DeepSeekWeights> w_;   // bound to ps_
   std::unique_ptr<DeepSeekModel> fast_;  // the fast form over w_
+  std::unique_ptr<Bf16Mirror> bf16_;     // bf16 working copies of the matrices, on demand
+  std::unique_ptr<DeepSeekModel> fast_bf16_;
   std::vector<std::vector<int64_t>> load_;
   std::vector<int64_t> load_row_;  // row of load_ per block (main then MTP), -1 for dense
   RopeFrequencies freqs_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace seek {
 
@@ -65,6 +66,31 @@ Vec ParamStore::vector(const TensorSpec& s) {
   v.g = p.trainable ? p.grad.data() : nullptr;
   v.n = p.numel();
   return v;
+}
+
+Bf16Mirror::Bf16Mirror(ParamStore& store) : store_(store) {
+  for (const Param& p : store_.all())
+    if (p.shape.size() == 2) copy_[p.name].resize(p.value.size());
+  refresh();
+}
+
+void Bf16Mirror::refresh() {
+  for (const Param& p : store_.all()) {
+    if (p.shape.size() != 2) continue;
+    uint16_t* dst = copy_.at(p.name).data();
+    parallel_ranges(
+        p.numel(),
+        [&](int64_t lo, int64_t hi, int) { from_f32(DType::BF16, p.value.data() + lo, dst + lo, size_t(hi - lo)); },
+        1 << 16);
+  }
+}
+
+Linear Bf16Mirror::matrix(const TensorSpec& s) {
+  auto it = copy_.find(s.name);
+  check(it != copy_.end(), "no matrix parameter named '" + s.name + "'");
+  Linear l;
+  l.w = WeightRef{DType::BF16, it->second.data(), s.shape[0], s.shape[1], nullptr, 128};
+  return l;
 }
 
 }  // namespace seek

@@ -110,6 +110,61 @@ TEST_P(OneModel, FastFormSeesTheLiveWeightsChange) {
   EXPECT_LT(max_diff(after, trained), 2e-5) << "and it agrees with the trainable form on the new weights";
 }
 
+double mean_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += std::fabs(a[i] - b[i]);
+  return s / double(a.size());
+}
+
+// Every element of the copy's matrix is the master's value rounded to bf16.
+void expect_rounded_copy(const Linear& master, const Linear& copy, const char* what) {
+  ASSERT_EQ(copy.w.dtype, DType::BF16) << what;
+  ASSERT_EQ(copy.w.rows * copy.w.cols, master.w.rows * master.w.cols) << what;
+  int64_t bad = 0;
+  for (int64_t r = 0; r < copy.w.rows; r++)
+    for (int64_t c = 0; c < copy.w.cols; c++) bad += copy.w.at(r, c) != round_bf16(master.master[r * copy.w.cols + c]);
+  EXPECT_EQ(bad, 0) << what;
+}
+
+void expect_rounded_copies(const DeepSeekWeights& live, const DeepSeekWeights& bf) {
+  expect_rounded_copy(live.embed, bf.embed, "embedding");
+  expect_rounded_copy(live.head, bf.head, "head");
+  for (size_t l = 0; l < live.blocks.size(); l++) {
+    const BlockWeights &a = live.blocks[l], &b = bf.blocks[l];
+    expect_rounded_copy(a.attn.wkv_a, b.attn.wkv_a, "kv_a_proj");
+    expect_rounded_copy(a.attn.wkv_b, b.attn.wkv_b, "kv_b_proj");
+    expect_rounded_copy(a.attn.wo, b.attn.wo, "o_proj");
+    if (a.is_moe)
+      expect_rounded_copy(a.moe.experts.back().down, b.moe.experts.back().down, "last expert's down_proj");
+    else
+      expect_rounded_copy(a.mlp.up, b.mlp.up, "up_proj");
+  }
+}
+
+TEST_P(OneModel, Bf16CopyFollowsTheMastersWhenRefreshed) {
+  const Fixture f = read_fixture(GetParam());
+  TrainableDeepSeek tm(load_deepseek_config(f.dir.string()));
+  tm.load(f.dir.string());
+  auto perturb = [&](float scale) {  // the fixtures' weights are bf16 already: make the masters f32-only values
+    for (auto& p : tm.params().all())
+      if (p.shape.size() == 2)
+        for (size_t i = 0; i < p.value.size(); i++) p.value[i] *= scale + 1e-3f * float((i * 2654435761u) % 7);
+  };
+  perturb(1.0f);
+  const DeepSeekModel& bf = tm.bf16_inference_model();
+  expect_rounded_copies(tm.inference_model().weights(), bf.weights());
+  const std::vector<float> copy = fast_logits(bf, f.tokens, AttnForm::Absorb);
+  const std::vector<float> live = fast_logits(tm.inference_model(), f.tokens, AttnForm::Absorb);
+  EXPECT_LT(mean_abs_diff(live, copy), 0.05) << "bf16 weights: the logits stay close to the f32 masters'";
+
+  perturb(1.3f);  // an optimizer step changes the masters
+  EXPECT_EQ(max_diff(fast_logits(bf, f.tokens, AttnForm::Absorb), copy), 0.0)
+      << "until refreshed, the copy holds the old matrices";
+  tm.refresh_bf16();
+  expect_rounded_copies(tm.inference_model().weights(), bf.weights());
+  EXPECT_GT(max_diff(fast_logits(bf, f.tokens, AttnForm::Absorb), copy), 1e-2) << "the refresh reaches the logits";
+}
+
 std::vector<std::string> fixtures() {
   std::vector<std::string> dirs = {std::string(SEEK_SHARED_DIR) + "/fixtures/deepseek-v3-tiny"};
   for (const char* name : {"v3-mtp", "v2-lite-like", "v2-grouped", "fp8-ragged", "no-yarn"})
