@@ -10,31 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "text/tokenizer/tokenizer.h"
+#include "infer/generation_stream.h"
 #include "infer/sampler.h"
+#include "text/tokenizer/tokenizer.h"
 #include "model/language_model.h"
 
 namespace seek {
-
-struct GenerationRequest {
-  std::vector<int32_t> prompt;  // the whole prompt (BOS included when the model wants it)
-  int64_t max_tokens = 256;
-  SamplingParams sampling;
-  std::vector<std::string> stop;  // stop strings: generation ends before the first one (not included)
-  std::vector<int32_t> stop_ids;  // end-of-sequence ids (not included in the text)
-};
-
-enum class FinishReason { stop, length, context, cancelled };
-const char* finish_reason_name(FinishReason r);  // "stop", "length", "context", "cancelled"
-
-struct GenerationResult {
-  std::vector<int32_t> tokens;  // generated ids (a stop id that ended generation is not included)
-  std::string text;             // their text, cut before a stop string
-  FinishReason finish = FinishReason::length;
-  int64_t prompt_tokens = 0;
-  int64_t cached_prompt_tokens = 0;  // prompt tokens reused from the previous request
-  double prefill_seconds = 0, decode_seconds = 0;
-};
 
 class Session {
  public:
