@@ -255,6 +255,37 @@ void TrainableDeepSeek::logits(const int32_t* tokens, int64_t B, int64_t T, floa
   linear_fwd(w_->head, ws_->hn.data(), B * T, out, p);
 }
 
+double TrainableDeepSeek::forward_objective(const int32_t* tokens, int64_t B, int64_t T, const int32_t* targets,
+                                            const TokenObjective& f, Precision p, bool backward_follows) {
+  LossOptions opt;
+  opt.precision = p;
+  opt.balance_alpha = 0;
+  opt.mtp_depth = 0;
+  main_fwd(tokens, B, T, opt);
+  Workspace& ws = *ws_;
+  ws.grad_scale = 1;
+  ws.depth = 0;
+  ws.backward_ready = backward_follows;
+  const Linear& head = w_->head;
+  const int64_t N = B * T, V = head.out(), D = head.in(), chunk = 256;
+  ws.dhn.resize(backward_follows ? size_t(N * D) : 0);
+  uninit_vector<float> logits(size_t(std::min(N, chunk) * V));
+  std::vector<double> logp(static_cast<size_t>(chunk)), ent(static_cast<size_t>(chunk)),
+      dlogp(static_cast<size_t>(chunk));
+  double total = 0;
+  for (int64_t r0 = 0; r0 < N; r0 += chunk) {
+    const int64_t n = std::min(chunk, N - r0);
+    linear_fwd(head, ws.hn.data() + r0 * D, n, logits.data(), p);
+    cpu::token_logprobs(logits.data(), targets + r0, n, V, logp.data(), ent.data());
+    std::fill(dlogp.begin(), dlogp.end(), 0.0);
+    total += f(r0, n, logp.data(), ent.data(), dlogp.data());
+    if (!backward_follows) continue;
+    cpu::token_logprobs_backward(logits.data(), logits.data(), targets + r0, dlogp.data(), n, V);
+    linear_bwd(head, ws.hn.data() + r0 * D, logits.data(), n, ws.dhn.data() + r0 * D, false, p);
+  }
+  return total;
+}
+
 Losses TrainableDeepSeek::forward(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt,
                                   double grad_scale, bool backward_follows) {
   check(B >= 1 && T >= 2, "training step needs at least one sequence of at least 2 tokens");

@@ -7,6 +7,7 @@
 // and hands out a DeepSeekModel over its live weights for sampling and rollouts.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,16 @@ class TrainableDeepSeek {
   Losses forward(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt, double grad_scale = 1.0,
                  bool backward_follows = false);
   void backward();
+  // An objective that depends on each prediction only through the log-probability of its target (RL: GRPO's
+  // clipped ratio and KL): f(first_row, n, logp, entropy, dlogp) returns the loss over rows [first_row,
+  // first_row + n) and writes d loss / d logp there; entropy is the policy's at each row. Rows whose target is < 0
+  // are not predictions (logp = entropy = 0 there, dlogp ignored).
+  using TokenObjective =
+      std::function<double(int64_t first_row, int64_t n, const double* logp, const double* entropy, double* dlogp)>;
+  // Main model only (no MTP, no balance loss): targets [B*T]. Returns the objective's total. With backward_follows
+  // the head's gradient is computed in the same pass and backward() finishes it.
+  double forward_objective(const int32_t* tokens, int64_t B, int64_t T, const int32_t* targets, const TokenObjective& f,
+                           Precision p, bool backward_follows);
   // The main model's logits [B*T, vocab] for every row, by the trainable forward (no loss, nothing to backward).
   void logits(const int32_t* tokens, int64_t B, int64_t T, float* out, Precision p = Precision::F32);
   // forward() and, unless forward_only, backward().

@@ -154,6 +154,44 @@ TEST(TrainOps, CrossEntropyBackward) {
   for (int64_t i = 0; i < V; i++) EXPECT_EQ(grad[V + i], 0.0);  // ignored row
 }
 
+// Token log-probabilities (the RL objectives' input): logp and entropy against their definitions, and the gradient
+// of sum_r c_r * logp_r against finite differences.
+TEST(TrainOps, TokenLogprobsAndBackward) {
+  const int64_t R = 4, V = 7;
+  auto logits = randv(R * V, 21, 2.0);
+  const std::vector<int32_t> tgt = {2, 6, -1, 0};
+  const std::vector<double> c = {0.7, -1.3, 5.0, 0.4};  // d objective / d logp per row
+  std::vector<double> logp(R), ent(R);
+  token_logprobs(logits.data(), tgt.data(), R, V, logp.data(), ent.data());
+  for (int64_t r = 0; r < R; r++) {
+    if (tgt[r] < 0) {
+      EXPECT_EQ(logp[r], 0.0);
+      EXPECT_EQ(ent[r], 0.0);
+      continue;
+    }
+    double z = 0;
+    for (int64_t v = 0; v < V; v++) z += std::exp(logits[r * V + v]);
+    double h = 0;
+    for (int64_t v = 0; v < V; v++) {
+      const double p = std::exp(logits[r * V + v]) / z;
+      h -= p * std::log(p);
+    }
+    EXPECT_NEAR(logp[r], logits[r * V + tgt[r]] - std::log(z), 1e-12);
+    EXPECT_NEAR(ent[r], h, 1e-12);
+  }
+  auto objective = [&] {
+    std::vector<double> lp(R), e(R);
+    token_logprobs(logits.data(), tgt.data(), R, V, lp.data(), e.data());
+    double s = 0;
+    for (int64_t r = 0; r < R; r++) s += c[size_t(r)] * lp[size_t(r)];
+    return s;
+  };
+  std::vector<double> d(R * V);
+  token_logprobs_backward(d.data(), logits.data(), tgt.data(), c.data(), R, V);
+  expect_fd(logits, d, objective, "dlogits");
+  for (int64_t v = 0; v < V; v++) EXPECT_EQ(d[2 * V + v], 0.0);  // ignored row
+}
+
 // The float GEMMs (seek's matmul kernels) against the double definitions, for each of the three shapes.
 TEST(TrainOps, GemmShapesFloatMatchDouble) {
   const int64_t M = 37, N = 29, K = 53;
