@@ -19,5 +19,8 @@ void register_chat(CLI::App& app);
 void register_loss_grad(CLI::App& app);
 void register_train(CLI::App& app);
 void register_cost(CLI::App& app);
+void register_grade(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_task_corpus(CLI::App& app);
 
 }  // namespace seek::cli

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   seek::cli::register_loss_grad(app);
   seek::cli::register_train(app);
   seek::cli::register_cost(app);
+  seek::cli::register_grade(app);
+  seek::cli::register_eval(app);
+  seek::cli::register_task_corpus(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
