@@ -6,6 +6,8 @@
 // shows that generation stopped at the stop string and that the string was put back.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <sstream>
 
@@ -70,6 +72,18 @@ class ScriptedModel : public LanguageModel {
     int64_t len() const override { return int64_t(ids.size()); }
     void set_len(int64_t n) override { ids.resize(size_t(n)); }
     size_t bytes_per_token() const override { return 4; }
+    std::unique_ptr<SequenceCache> clone(int64_t n) const override {
+      auto c = std::make_unique<Cache>();
+      c->ids.assign(ids.begin(), ids.begin() + n);
+      return c;
+    }
+    std::string serialize(int64_t n) const override {
+      return std::string(reinterpret_cast<const char*>(ids.data()), size_t(n) * 4);
+    }
+    void deserialize(const std::string& b) override {
+      ids.resize(b.size() / 4);
+      std::memcpy(ids.data(), b.data(), ids.size() * 4);
+    }
   };
   const Tokenizer& tok_;
   const BpeVocab& vocab_;
