@@ -90,11 +90,16 @@ GenerationResult Session::generate(const GenerationRequest& req, const std::func
       res.finish = FinishReason::cancelled;
       break;
     }
+    if (req.constraint) {
+      req.constraint->set_budget(req.max_tokens - int64_t(res.tokens.size()));
+      req.constraint->mask(logits.data(), V);
+    }
     int32_t next = sampler.sample(logits.data(), V, req.prompt, res.tokens);
     if (std::find(req.stop_ids.begin(), req.stop_ids.end(), next) != req.stop_ids.end()) {
       res.finish = FinishReason::stop;
       break;
     }
+    if (req.constraint) req.constraint->accept(next);
     res.tokens.push_back(next);
     size_t before = text.size();
     if (decoder) text += decoder->feed(next);
@@ -110,6 +115,10 @@ GenerationResult Session::generate(const GenerationRequest& req, const std::func
     }
     // Hold back a tail that might still become a stop string.
     emit_to(utf8_boundary(text, longest_stop ? text.size() - std::min(text.size(), longest_stop - 1) : text.size()));
+    if (req.constraint && req.constraint->finished()) {
+      res.finish = FinishReason::stop;
+      break;
+    }
     if (int64_t(res.tokens.size()) == req.max_tokens) break;
     if (cache_->len() >= ctx) {  // no position left for the token just sampled
       res.finish = FinishReason::context;

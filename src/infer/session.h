@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "text/tokenizer/tokenizer.h"
+#include "infer/constraint.h"
 #include "infer/sampler.h"
 #include "model/language_model.h"
 
@@ -22,6 +23,9 @@ struct GenerationRequest {
   SamplingParams sampling;
   std::vector<std::string> stop;  // stop strings: generation ends before the first one (not included)
   std::vector<int32_t> stop_ids;  // end-of-sequence ids (not included in the text)
+  // Optional constrained decoding (not owned): masks each step's logits, is told every sampled token and its
+  // budget (max_tokens left), and ends generation (FinishReason::stop) once nothing but end-of-sequence can follow.
+  TokenConstraint* constraint = nullptr;
 };
 
 enum class FinishReason { stop, length, context, cancelled };
