@@ -172,7 +172,9 @@ TEST(GrammarTokens, RefusesWhatIsNotJson) {
   gc->allowed(ok);
   for (const char* bad : {" ", "[", "\"", "1", "hello", "<｜User｜>"}) {
     int32_t id = t.token_id(bad);
-    if (id >= 0) EXPECT_FALSE(ok[size_t(id)]) << bad;
+    if (id >= 0) {
+      EXPECT_FALSE(ok[size_t(id)]) << bad;
+    }
   }
   EXPECT_FALSE(ok[size_t(t.eos_id())]);
   EXPECT_TRUE(ok[size_t(t.token_id("{"))]);
@@ -181,7 +183,9 @@ TEST(GrammarTokens, RefusesWhatIsNotJson) {
   for (int32_t id : t.encode("{\"a\": \"x")) gc->accept(id);
   gc->allowed(ok);
   for (int32_t id = 0; id < t.vocab_size(); id++)
-    if (t.is_special(id)) EXPECT_FALSE(ok[size_t(id)]) << t.token_text(id);
+    if (t.is_special(id)) {
+      EXPECT_FALSE(ok[size_t(id)]) << t.token_text(id);
+    }
 }
 
 TEST(GrammarTokens, BudgetAlwaysEndsComplete) {

@@ -287,7 +287,9 @@ TEST(ToolCalls, ForcedCallConstraint) {
       p.feed(text);
       p.finish();
       ASSERT_EQ(p.calls().size(), 1u) << text;
-      if (trial % 2) EXPECT_EQ(p.calls()[0].name, "add") << text;
+      if (trial % 2) {
+        EXPECT_EQ(p.calls()[0].name, "add") << text;
+      }
       json a = json::parse(p.calls()[0].arguments);
       EXPECT_TRUE(a.is_object()) << text;
       EXPECT_TRUE(p.content().empty()) << text;

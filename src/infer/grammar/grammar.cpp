@@ -129,7 +129,8 @@ uint64_t estimate(const Grammar& g, const Node& n, const std::vector<uint64_t>& 
       for (uint64_t i = 0; i < n.min_items; i++) {
         uint32_t it = i < n.kids.size() ? n.kids[i] : n.item;
         if (it == kNone || i >= n.max_items) return kInf;
-        if (i >= n.kids.size()) return sat_add(s, (n.min_items - i) * (m[it] == kInf ? kInf : m[it] + 1));
+        if (m[it] >= kInf) return kInf;
+        if (i >= n.kids.size()) return sat_add(s, (n.min_items - i) * (m[it] + 1) - (i == 0 ? 1 : 0));
         s = sat_add(s, m[it] + (i ? 1 : 0));
       }
       return s;
@@ -156,22 +157,6 @@ void Grammar::finalize(const std::string& what) {
       if (v < min_units[i]) min_units[i] = v, changed = true;
     }
   }
-  // Unsatisfiable parts become unreachable: a walk into them would be a dead end.
-  for (Node& n : nodes) {
-    if (n.kind == Kind::Alt) std::erase_if(n.kids, [&](uint32_t k) { return min_units[k] >= kInf; });
-    if (n.kind == Kind::Arr) {
-      for (size_t i = 0; i < n.kids.size(); i++)
-        if (min_units[n.kids[i]] >= kInf) n.max_items = std::min<uint32_t>(n.max_items, uint32_t(i));
-      if (n.item != kNone && min_units[n.item] >= kInf) n.item = kNone;
-    }
-    if (n.kind == Kind::Obj) {
-      std::erase_if(n.props, [&](const Prop& p) { return !p.required && min_units[p.value] >= kInf; });
-      if (n.additional != kNone && (min_units[n.additional] >= kInf || min_units[n.add_key] >= kInf))
-        n.additional = n.add_key = kNone;
-      n.next_req.assign(n.props.size() + 1, uint32_t(n.props.size()));
-      for (size_t i = n.props.size(); i-- > 0;) n.next_req[i] = n.props[i].required ? uint32_t(i) : n.next_req[i + 1];
-    }
-  }
   // Left recursion: a cycle through first positions (Seq's leading nullable kids, Alt's kids) consumes nothing.
   std::vector<uint8_t> color(nodes.size(), 0);
   std::function<void(uint32_t)> visit = [&](uint32_t i) {
@@ -190,6 +175,22 @@ void Grammar::finalize(const std::string& what) {
   };
   for (uint32_t i = 0; i < nodes.size(); i++) visit(i);
 
+  // Unsatisfiable parts become unreachable: a walk into them would be a dead end.
+  for (Node& n : nodes) {
+    if (n.kind == Kind::Alt) std::erase_if(n.kids, [&](uint32_t k) { return min_units[k] >= kInf; });
+    if (n.kind == Kind::Arr) {
+      for (size_t i = 0; i < n.kids.size(); i++)
+        if (min_units[n.kids[i]] >= kInf) n.max_items = std::min<uint32_t>(n.max_items, uint32_t(i));
+      if (n.item != kNone && min_units[n.item] >= kInf) n.item = kNone;
+    }
+    if (n.kind == Kind::Obj) {
+      std::erase_if(n.props, [&](const Prop& p) { return !p.required && min_units[p.value] >= kInf; });
+      if (n.additional != kNone && (min_units[n.additional] >= kInf || min_units[n.add_key] >= kInf))
+        n.additional = n.add_key = kNone;
+      n.next_req.assign(n.props.size() + 1, uint32_t(n.props.size()));
+      for (size_t i = n.props.size(); i-- > 0;) n.next_req[i] = n.props[i].required ? uint32_t(i) : n.next_req[i + 1];
+    }
+  }
   if (root == kNone || min_units[root] >= kInf) throw Error(what + " can never be satisfied (no value matches it)");
 
   tokens.clear();

@@ -131,7 +131,6 @@ class Parser {
       }
       if (peek() != '}') fail("expected '}'");
       if (hi < lo) fail("{n,m} with m < n");
-      pos_--;  // the common increment below consumes the '}'
     } else {
       return a;
     }

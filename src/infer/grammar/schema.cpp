@@ -23,26 +23,52 @@ const std::vector<std::string> kTypes = {"object", "array", "string", "number", 
 
 std::string at(const std::string& path) { return path.empty() ? "/" : path; }
 
-// Scaled bounds: ceil / floor of v * 10^F, exact (v = m * 2^e), clamped beyond what 18 integer digits reach.
+// Scaled bounds. A bounded number's text D (at most 18 integer and F fraction digits) is valid when the double
+// nearest to D (what a validator compares) satisfies the bound. As a scaled integer N = D * 10^F that is a
+// threshold: the smallest N whose double is >= v (lower), or the largest whose double is <= v (upper), found by a
+// binary search with strtod (correctly rounded) over a window around v * 10^F.
 __int128 pow10i(int k) {
   __int128 r = 1;
   while (k-- > 0) r *= 10;
   return r;
 }
-__int128 scaled(double v, int F, bool ceiling) {
+double value_of(__int128 n, int F) {
+  bool neg = n < 0;
+  unsigned __int128 u = neg ? (unsigned __int128)(-n) : (unsigned __int128)n;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), char('0' + int(u % 10)));
+    u /= 10;
+  } while (u);
+  if (F > 0) {
+    if (digits.size() <= size_t(F)) digits.insert(0, size_t(F) + 1 - digits.size(), '0');
+    digits.insert(digits.size() - size_t(F), ".");
+  }
+  return std::strtod(((neg ? "-" : "") + digits).c_str(), nullptr);
+}
+__int128 scaled(double v, int F, bool lower) {
   const __int128 big = pow10i(19 + F);
   if (v >= 1e19) return big;
   if (v <= -1e19) return -big;
-  int ex;
-  double fr = std::frexp(v, &ex);
-  __int128 m = __int128(std::ldexp(fr, 53)), num = m * pow10i(F);
-  int e = ex - 53;
-  if (e >= 0) return num << e;
-  if (-e >= 120) return num > 0 ? (ceiling ? 1 : 0) : num < 0 ? (ceiling ? 0 : -1) : 0;
-  __int128 d = __int128(1) << -e, q = num / d, r = num % d;  // truncates toward zero
-  if (r != 0 && ceiling && num > 0) q++;
-  if (r != 0 && !ceiling && num < 0) q--;
-  return q;
+  const __int128 center = __int128(std::floor(v * double(pow10i(F))));
+  const double ulp = std::nextafter(std::fabs(v), INFINITY) - std::fabs(v);
+  const __int128 w = __int128(std::ceil(ulp * double(pow10i(F)))) * 4 + 4;  // covers the product's rounding
+  __int128 lo = center - w, hi = center + w;
+  // lower: smallest N with value >= v; upper: largest N with value <= v.
+  if (lower) {
+    while (lo < hi) {
+      __int128 mid = lo + (hi - lo) / 2;
+      if (value_of(mid, F) >= v) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+  while (lo < hi) {
+    __int128 mid = lo + (hi - lo + 1) / 2;
+    if (value_of(mid, F) <= v) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 class Compiler {
