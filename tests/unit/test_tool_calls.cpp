@@ -154,9 +154,10 @@ TEST(ToolCalls, TemplateRenderingsParseBack) {
       std::string part = full.substr(head);
       for (const std::string lead : {"<think></think>", "\n"})
         if ((lead == "\n") == qwen && part.rfind(lead, 0) == 0) part = part.substr(lead.size());
-      ASSERT_GE(part.size(), c.end.size());
-      ASSERT_EQ(part.substr(part.size() - c.end.size()), c.end) << c.name << "\n" << part;
-      part.resize(part.size() - c.end.size());
+      // The official V3 and R1-Distill-Llama templates write no end tokens after a single call.
+      const bool ends = part.size() >= c.end.size() && part.substr(part.size() - c.end.size()) == c.end;
+      ASSERT_TRUE(ends || (c.max_calls == 2 && args.size() == 1)) << c.name << "\n" << part;
+      if (ends) part.resize(part.size() - c.end.size());
       Parsed p = parse(c.syntax, part, rng);
       EXPECT_EQ(p.content, content) << c.name << "\n" << part;
       ASSERT_EQ(p.calls.size(), args.size()) << c.name << "\n" << part;

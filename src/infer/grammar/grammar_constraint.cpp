@@ -44,9 +44,15 @@ void GrammarConstraint::allowed(std::vector<uint8_t>& ok) const {
     const TrieVocabulary::Node& n = v.nodes[i];
     const size_t d = n.depth;
     m_.release(marks[d]);
+    const std::vector<Config>& parent = sets[d - 1];
+    if (fast_ && !tight && n.plain && parent.size() == 1 && m_.plain_string_body(parent[0], n.max_cps)) {
+      for (uint32_t t = n.sub_begin; t < n.sub_end; t++) ok[size_t(v.tok_ids[t])] = 1;  // text inside a string
+      i = n.end;
+      continue;
+    }
     std::vector<Config>& here = sets[d];
     here.clear();
-    for (const Config& c : sets[d - 1]) m_.feed_byte(c, n.byte, here);
+    for (const Config& c : parent) m_.feed_byte(c, n.byte, here);
     if (here.empty()) {
       i = n.end;
       continue;

@@ -25,6 +25,8 @@ class GrammarConstraint : public TokenConstraint {
   void allowed(std::vector<uint8_t>& allowed) const;
   // Feeds raw text (no token boundaries); false (state unchanged) if the grammar refuses it.
   bool accept_text(std::string_view text);
+  // Off: every trie node is walked (tests compare the two).
+  void set_fast_paths(bool on) { fast_ = on; }
 
  private:
   bool fits(const std::vector<Config>& set, uint64_t limit) const;
@@ -34,6 +36,7 @@ class GrammarConstraint : public TokenConstraint {
   std::vector<Config> state_;
   int64_t budget_ = -1;  // -1: no limit
   uint64_t slack_ = 0;   // a token cannot raise the shortest completion by more than this
+  bool fast_ = true;
 };
 
 }  // namespace seek::grammar

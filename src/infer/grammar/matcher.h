@@ -50,6 +50,9 @@ class Matcher {
   void compact(std::vector<Config>& live);
 
   const Grammar& grammar() const { return *grammar_; }
+  // `c` is inside the body of a string (nothing pending, no pattern, no excluded keys still matching) where any
+  // `cps` more plain characters are allowed: a plain token leaves it there.
+  bool plain_string_body(const Config& c, uint32_t cps) const;
 
  private:
   struct Cell {

@@ -214,6 +214,14 @@ bool Matcher::step_str(Config& c, int byte, std::vector<Config>& out) {
   return false;
 }
 
+bool Matcher::plain_string_body(const Config& c, uint32_t cps) const {
+  if (c.top.node == kNone) return false;
+  const Node& n = grammar_->nodes[c.top.node];
+  if (n.kind != Kind::Str || phase(c.top) != kBody || pending(c.top) || n.str.dfa >= 0) return false;
+  if (n.str.exclude >= 0 && uint32_t(c.top.y >> 32) != kNone) return false;
+  return n.str.max_len == kNone || uint64_t(count(c.top)) + cps <= n.str.max_len;
+}
+
 uint64_t Matcher::str_min(const Frame& f) const {
   const Grammar& g = *grammar_;
   const StrSpec& s = g.nodes[f.node].str;

@@ -58,15 +58,19 @@ __int128 scaled(double v, int F, bool lower) {
   if (lower) {
     while (lo < hi) {
       __int128 mid = lo + (hi - lo) / 2;
-      if (value_of(mid, F) >= v) hi = mid;
-      else lo = mid + 1;
+      if (value_of(mid, F) >= v)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     return lo;
   }
   while (lo < hi) {
     __int128 mid = lo + (hi - lo + 1) / 2;
-    if (value_of(mid, F) <= v) lo = mid;
-    else hi = mid - 1;
+    if (value_of(mid, F) <= v)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return lo;
 }

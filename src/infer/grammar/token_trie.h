@@ -19,6 +19,9 @@ class TrieVocabulary : public TokenVocabulary {
     uint32_t end;        // first node after this subtree
     uint32_t first_tok;  // tokens ending here: tok_ids[first_tok, last_tok)
     uint32_t last_tok;
+    uint32_t sub_begin = 0, sub_end = 0;  // tokens of the whole subtree: tok_ids[sub_begin, sub_end)
+    bool plain = false;                   // every token of the subtree is plain string text (see below)
+    uint32_t max_cps = 0;                 // the most code points of a token in the subtree
   };
 
   TrieVocabulary(const Tokenizer& tok, std::vector<int32_t> eos_ids);
@@ -35,6 +38,10 @@ class TrieVocabulary : public TokenVocabulary {
   bool is_eos(int32_t id) const;
   // The id of the token whose text is exactly `text` (added and special tokens first), or -1.
   int32_t find(std::string_view text) const { return tokenizer.token_id(text); }
+
+ private:
+  void close(uint32_t node);
+  void mark_plain();
 };
 
 }  // namespace seek::grammar
