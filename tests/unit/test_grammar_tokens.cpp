@@ -158,7 +158,7 @@ TEST(GrammarTokens, MaskKeepsEveryTokenOfValidDocuments) {
       for (int k = 1 + pick(4); k > 0; k--) l.push_back(random_item());
       expect_all_allowed(package, json_constraint(v, &list), l.dump(pick(2) ? -1 : 1));
       ojson any = ojson::object();
-      for (int k = pick(4); k > 0; k--) any["k" + std::to_string(k)] = random_any(1);
+      for (int k = pick(4); k > 0; k--) any[std::string("k") + std::to_string(k)] = random_any(1);
       expect_all_allowed(package, json_constraint(v, static_cast<const ojson*>(nullptr)), any.dump(pick(2) ? -1 : 2));
     }
   }
@@ -215,6 +215,16 @@ TEST(GrammarTokens, BudgetAlwaysEndsComplete) {
     EXPECT_TRUE(gc->complete()) << text;
     EXPECT_TRUE(nlohmann::json::accept(text)) << text;
   }
+}
+
+TEST(GrammarTokens, BudgetBelowTheShortestDocumentIsIgnored) {
+  ojson person = ojson::parse(kPerson);
+  auto c = json_constraint(vocab("tokenizer-deepseek_v3"), &person);
+  auto* gc = dynamic_cast<grammar::GrammarConstraint*>(c.get());
+  gc->set_budget(3);  // {"name":"x","age":0} needs more
+  std::vector<uint8_t> ok;
+  gc->allowed(ok);
+  EXPECT_TRUE(ok[size_t(tokenizer("tokenizer-deepseek_v3").token_id("{"))]);
 }
 
 TEST(GrammarTokens, FastPathAgreesWithTheFullWalk) {

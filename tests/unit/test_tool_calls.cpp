@@ -108,7 +108,7 @@ ojson random_args(std::mt19937& rng) {
       "back\\slash"};
   ojson a = ojson::object();
   for (int i = int(rng() % 4); i > 0; i--) {
-    std::string k = "k" + std::to_string(rng() % 100);
+    std::string k = std::string("k") + std::to_string(rng() % 100);
     switch (rng() % 4) {
       case 0: a[k] = texts[rng() % texts.size()]; break;
       case 1: a[k] = int(rng() % 1000) - 500; break;
@@ -138,7 +138,7 @@ TEST(ToolCalls, TemplateRenderingsParseBack) {
       ojson calls = ojson::array();
       for (size_t i = 1 + rng() % c.max_calls; i > 0; i--) {
         args.push_back(random_args(rng));
-        calls.push_back(call("get_" + std::to_string(rng() % 50), args.back(), c.string_args));
+        calls.push_back(call(std::string("get_") + std::to_string(rng() % 50), args.back(), c.string_args));
       }
       std::string content = c.content && rng() % 2 ? "Let me check." : "";
       ojson assistant = {

@@ -24,12 +24,17 @@ bool GrammarConstraint::fits(const std::vector<Config>& set, uint64_t limit) con
 }
 
 void GrammarConstraint::allowed(std::vector<uint8_t>& ok) const {
+  walk(ok, budget_ >= 0);
+  // A budget below the shortest document cannot be met: then the output is cut short instead (finish "length").
+  if (budget_ >= 0 && std::find(ok.begin(), ok.end(), uint8_t(1)) == ok.end()) walk(ok, false);
+}
+
+void GrammarConstraint::walk(std::vector<uint8_t>& ok, bool check) const {
   const TrieVocabulary& v = *vocab_;
   ok.assign(size_t(v.vocab_size), 0);
   const size_t base = m_.mark();
   // With a budget, a token must leave a completion of at most budget - 1 tokens; far from the limit no token can
   // matter and the check is skipped.
-  const bool check = budget_ >= 0;
   const uint64_t limit = check ? uint64_t(std::max<int64_t>(budget_ - 1, 0)) : 0;
   bool tight = false;
   if (check) {

@@ -30,6 +30,7 @@ class GrammarConstraint : public TokenConstraint {
 
  private:
   bool fits(const std::vector<Config>& set, uint64_t limit) const;
+  void walk(std::vector<uint8_t>& ok, bool check_budget) const;
 
   std::shared_ptr<const TrieVocabulary> vocab_;
   mutable Matcher m_;
