@@ -1,7 +1,11 @@
 // seek generate: continue token ids (--tokens, prints ids) or answer a prompt through the model's chat template
-// (--prompt, prints text; --raw feeds the text as is).
+// (--prompt, prints text; --raw feeds the text as is). --json / --json-schema FILE constrain the answer to a JSON
+// object / a value valid against the schema (constrained decoding, as response_format does in the API); --tools
+// FILE (an OpenAI tools array) forces one call to one of them (tool_choice "required") and prints the parsed call.
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -9,6 +13,8 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "infer/assistant.h"
+#include "infer/constraint.h"
+#include "infer/tool_calls.h"
 #include "infer/session.h"
 #include "model/language_model.h"
 
@@ -16,8 +22,8 @@ namespace seek::cli {
 
 namespace {
 struct GenerateArgs {
-  std::string model, tokens, prompt, attn = "absorb", dtype = "f32";
-  bool raw = false, ignore_eos = false, print_ids = false;
+  std::string model, tokens, prompt, attn = "absorb", dtype = "f32", json_schema, tools;
+  bool raw = false, ignore_eos = false, print_ids = false, json = false;
   int64_t max_new = 32;
   SamplingFlags sampling;
   std::vector<std::string> stop;
@@ -29,6 +35,44 @@ void print_speed(const GenerationResult& r) {
                (long long)r.prompt_tokens, r.prefill_seconds, double(r.prompt_tokens) / r.prefill_seconds,
                r.tokens.size(), r.decode_seconds,
                r.decode_seconds > 0 ? double(r.tokens.size()) / r.decode_seconds : 0.0, finish_reason_name(r.finish));
+}
+
+nlohmann::ordered_json read_json_file(const std::string& path, const char* option) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(std::string(option) + ": cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+  if (j.is_discarded()) throw Error(std::string(option) + ": " + path + " is not valid JSON");
+  return j;
+}
+
+bool constrained(const GenerateArgs& a) { return a.json || !a.json_schema.empty() || !a.tools.empty(); }
+
+std::unique_ptr<TokenConstraint> make_constraint(const GenerateArgs& a, const Assistant& as) {
+  if (!constrained(a)) return nullptr;
+  if (int(a.json) + int(!a.json_schema.empty()) + int(!a.tools.empty()) > 1)
+    throw Error("give at most one of --json, --json-schema and --tools");
+  auto vocab = TokenVocabulary::build(as.tokenizer, as.stop_ids);
+  if (a.json) return json_constraint(vocab, static_cast<const nlohmann::ordered_json*>(nullptr));
+  const std::string& file = a.tools.empty() ? a.json_schema : a.tools;
+  nlohmann::ordered_json j = read_json_file(file, a.tools.empty() ? "--json-schema" : "--tools");
+  try {
+    if (!a.tools.empty()) return tool_call_constraint(vocab, detect_tool_call_syntax(as.chat.source(true)), j);
+    return json_constraint(vocab, &j);
+  } catch (const Error& e) {
+    throw Error(file + ": " + e.what());
+  }
+}
+
+// The calls in the generated text, as one JSON line: {"tool_calls": [{"name": ..., "arguments": "..."}]}.
+void print_tool_calls(const Assistant& as, const std::string& text) {
+  ToolCallParser parser(detect_tool_call_syntax(as.chat.source(true)));
+  parser.feed(text);
+  parser.finish();
+  nlohmann::json calls = nlohmann::json::array();
+  for (const ToolCall& c : parser.calls()) calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
+  std::printf("%s\n", nlohmann::json{{"tool_calls", calls}}.dump().c_str());
 }
 
 void run_generate(const GenerateArgs& a) {
@@ -50,6 +94,7 @@ void run_generate(const GenerateArgs& a) {
     if (!a.ignore_eos)
       for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
     if (!a.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
+    if (constrained(a)) throw Error("--json, --json-schema and --tools need --prompt");
     Session session(*model, nullptr, opt, parse_attn(a.attn));
     GenerationResult r = session.generate(req, [](const std::string&) {});
     std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
@@ -63,17 +108,26 @@ void run_generate(const GenerateArgs& a) {
   if (a.raw) {
     req.prompt = as.encode_raw(a.prompt);
   } else {
-    std::string rendered = as.render(nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}}), true);
+    nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}});
+    std::string rendered = a.tools.empty()
+                               ? as.render(messages, true)
+                               : as.chat.render(messages, true, {{"tools", read_json_file(a.tools, "--tools")}});
+    const bool thinking = rendered.size() >= 8 && rendered.rfind("<think>\n") == rendered.size() - 8;
+    // Constrained output is the answer itself: a reasoning block the template opened is closed (empty) first.
+    if (thinking && constrained(a)) rendered += "</think>\n\n";
     req.prompt = as.encode_prompt(rendered);
     // A reasoning model's template opened <think> in the prompt; print it so the text reads as the model wrote it.
-    if (rendered.size() >= 8 && rendered.rfind("<think>\n") == rendered.size() - 8) std::fputs("<think>\n", stdout);
+    if (thinking && !constrained(a)) std::fputs("<think>\n", stdout);
   }
+  std::unique_ptr<TokenConstraint> constraint = make_constraint(a, as);
+  req.constraint = constraint.get();
   Session session(*as.model, &as.tokenizer, opt, parse_attn(a.attn));
   GenerationResult r = session.generate(req, [](const std::string& piece) {
     std::fputs(piece.c_str(), stdout);
     std::fflush(stdout);
   });
   std::fputs("\n", stdout);
+  if (!a.tools.empty()) print_tool_calls(as, r.text);
   if (a.print_ids) std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
   print_speed(r);
 }
@@ -90,6 +144,11 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--stop", a->stop, "stop string (repeatable); generation ends before it");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating after the end-of-sequence token");
   cmd->add_flag("--print-ids", a->print_ids, "with --prompt: also print the generated ids");
+  cmd->add_flag("--json", a->json, "with --prompt: the answer is a JSON object (constrained decoding)");
+  cmd->add_option("--json-schema", a->json_schema, "with --prompt: the answer is JSON valid against this schema file");
+  cmd->add_option("--tools", a->tools,
+                  "with --prompt: an OpenAI tools array (JSON file); the answer is one call to one of them, printed "
+                  "parsed on a last line");
   cmd->add_option("--attn", a->attn, "naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16")->capture_default_str();
   cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");

@@ -38,13 +38,21 @@ class TokenConstraint {
   virtual bool complete() const = 0;
   // Nothing but an end-of-sequence id can follow (the scheduler may stop without sampling).
   virtual bool finished() const = 0;
+  // Optional: how many more tokens may be generated, the next one included (counts down by itself on accept()).
+  // mask() then also removes every token after which the output could no longer be completed in time, so a
+  // generation that runs into its max_tokens still ends in a complete, valid document. Default: no limit.
+  virtual void set_budget(int64_t tokens) { (void)tokens; }
 };
 
 // Any single JSON value whose top level is an object (OpenAI's response_format {"type": "json_object"}), or, with
 // `schema`, a JSON value valid against that JSON Schema (response_format json_schema). Supported schema keywords
-// are listed in the implementation's header comment; an unsupported keyword is an Error naming it (never silently
+// are listed in src/infer/grammar/schema.h; an unsupported keyword is an Error naming it (never silently
 // ignored). Leading whitespace is not allowed; insignificant whitespace inside is limited so output stays bounded.
 std::unique_ptr<TokenConstraint> json_constraint(std::shared_ptr<const TokenVocabulary> vocab,
                                                  const nlohmann::json* schema = nullptr);
+// The same, keeping the schema's key order: properties are generated in the order the schema lists them (an
+// nlohmann::json object sorts its keys, so the overload above generates them alphabetically).
+std::unique_ptr<TokenConstraint> json_constraint(std::shared_ptr<const TokenVocabulary> vocab,
+                                                 const nlohmann::ordered_json* schema);
 
 }  // namespace seek

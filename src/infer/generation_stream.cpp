@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "infer/constraint.h"
 
 namespace seek {
 
@@ -62,11 +63,17 @@ void GenerationStream::cancel() {
 
 bool GenerationStream::step(float* logits, int64_t cache_len) {
   if (done_) return false;
+  TokenConstraint* c = req_.constraint;
+  if (c) {
+    c->set_budget(req_.max_tokens - int64_t(result_.tokens.size()));
+    c->mask(logits, vocab_);
+  }
   const int32_t next = sampler_.sample(logits, vocab_, req_.prompt, result_.tokens);
   if (std::find(req_.stop_ids.begin(), req_.stop_ids.end(), next) != req_.stop_ids.end()) {
     end(FinishReason::stop);
     return false;
   }
+  if (c) c->accept(next);
   result_.tokens.push_back(next);
   const size_t before = text_.size();
   if (decoder_) text_ += decoder_->feed(next);
@@ -83,6 +90,10 @@ bool GenerationStream::step(float* logits, int64_t cache_len) {
   // Hold back a tail that might still become a stop string.
   emit_to(
       utf8_boundary(text_, longest_stop_ ? text_.size() - std::min(text_.size(), longest_stop_ - 1) : text_.size()));
+  if (c && c->finished()) {
+    end(FinishReason::stop);
+    return false;
+  }
   if (int64_t(result_.tokens.size()) == req_.max_tokens) {
     end(FinishReason::length);
     return false;

@@ -15,12 +15,17 @@
 
 namespace seek {
 
+class TokenConstraint;
+
 struct GenerationRequest {
   std::vector<int32_t> prompt;  // the whole prompt (BOS included when the model wants it)
   int64_t max_tokens = 256;
   SamplingParams sampling;
   std::vector<std::string> stop;  // stop strings: generation ends before the first one (not included)
   std::vector<int32_t> stop_ids;  // end-of-sequence ids (not included in the text)
+  // Optional constrained decoding (not owned): masks each step's logits, is told every sampled token and its
+  // budget (max_tokens left), and ends generation (FinishReason::stop) once nothing but end-of-sequence can follow.
+  TokenConstraint* constraint = nullptr;
 };
 
 enum class FinishReason { stop, length, context, cancelled };
