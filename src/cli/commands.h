@@ -19,5 +19,6 @@ void register_chat(CLI::App& app);
 void register_loss_grad(CLI::App& app);
 void register_train(CLI::App& app);
 void register_cost(CLI::App& app);
+void register_sft(CLI::App& app);
 
 }  // namespace seek::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   seek::cli::register_loss_grad(app);
   seek::cli::register_train(app);
   seek::cli::register_cost(app);
+  seek::cli::register_sft(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
