@@ -21,7 +21,7 @@ namespace {
 using json = nlohmann::json;
 
 struct ChatArgs {
-  std::string model, system, prompt, template_name, attn = "absorb", dtype = "f32";
+  std::string model, adapter, system, prompt, template_name, attn = "absorb", dtype = "f32";
   int64_t max_tokens = 4096;
   bool hide_reasoning = false, ignore_eos = false;
   SamplingFlags sampling;
@@ -144,7 +144,7 @@ void run_chat(const ChatArgs& a) {
   if (a.max_tokens < 1) throw Error("--max-tokens must be >= 1");
   std::optional<BuiltinChat> fallback;
   if (!a.template_name.empty()) fallback = parse_builtin_chat(a.template_name);
-  Assistant assistant = Assistant::load(a.model, fallback);
+  Assistant assistant = Assistant::load(a.model, fallback, a.adapter);
   Chat chat(a, assistant);
   const bool color = is_terminal(1);
 
@@ -214,6 +214,7 @@ void register_chat(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("chat", "talk to a model in the terminal (reasoning shown dimmed, apart from the answer)");
   cmd->add_option("--model", a->model, "model folder (config.json, safetensors, tokenizer.json)")->required();
+  cmd->add_option("--adapter", a->adapter, "LoRA adapter folder (PEFT layout, e.g. from seek sft) to apply");
   cmd->add_option("--prompt", a->prompt, "one-shot: answer this and exit (answer on stdout, reasoning on stderr)");
   cmd->add_option("--system", a->system, "system prompt");
   cmd->add_option("--max-tokens", a->max_tokens, "maximum tokens per reply")->capture_default_str();

@@ -8,12 +8,13 @@
 #include "core/mapped_file.h"
 #include "core/parallel.h"
 #include "model/language_model.h"
+#include "model/lora.h"
 
 namespace seek::cli {
 
 namespace {
 struct ForwardArgs {
-  std::string model, tokens, logits_out, mode = "prefill", attn = "absorb", dtype = "f32";
+  std::string model, adapter, tokens, logits_out, mode = "prefill", attn = "absorb", dtype = "f32";
   int threads = 0;
 };
 
@@ -25,7 +26,7 @@ void run_forward(const ForwardArgs& a) {
   if (a.mode != "prefill" && a.mode != "incremental")
     throw Error("--mode: '" + a.mode + "' is not a mode (expected prefill or incremental)");
   double t0 = now_seconds();
-  auto model = load_model(a.model);
+  auto model = load_model_with_adapter(a.model, a.adapter);
   const int64_t V = model->vocab_size(), T = int64_t(tokens.size());
   double t1 = now_seconds();
   std::vector<float> logits(size_t(T * V));
@@ -64,6 +65,7 @@ void register_forward(CLI::App& app) {
   auto a = std::make_shared<ForwardArgs>();
   auto* cmd = app.add_subcommand("forward", "compute logits for a token sequence and write them as float32");
   cmd->add_option("--model", a->model, "model folder (config.json + safetensors)")->required();
+  cmd->add_option("--adapter", a->adapter, "LoRA adapter folder (PEFT layout, e.g. from seek sft) to apply");
   cmd->add_option("--tokens", a->tokens, "comma-separated token ids, e.g. 0,17,200")->required();
   cmd->add_option("--logits-out", a->logits_out, "output file: float32 little-endian [n_tokens x vocab]")->required();
   cmd->add_option("--mode", a->mode, "prefill (all tokens in one pass) or incremental (one token per step)")

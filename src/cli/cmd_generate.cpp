@@ -17,12 +17,13 @@
 #include "infer/tool_calls.h"
 #include "infer/session.h"
 #include "model/language_model.h"
+#include "model/lora.h"
 
 namespace seek::cli {
 
 namespace {
 struct GenerateArgs {
-  std::string model, tokens, prompt, attn = "absorb", dtype = "f32", json_schema, tools;
+  std::string model, adapter, tokens, prompt, attn = "absorb", dtype = "f32", json_schema, tools;
   bool raw = false, ignore_eos = false, print_ids = false, json = false;
   int64_t max_new = 32;
   SamplingFlags sampling;
@@ -87,7 +88,7 @@ void run_generate(const GenerateArgs& a) {
 
   if (!a.tokens.empty()) {  // ids in, ids out; greedy unless asked otherwise
     req.prompt = parse_token_list(a.tokens, "--tokens");
-    auto model = load_model(a.model);
+    auto model = load_model_with_adapter(a.model, a.adapter);
     SamplingParams greedy;
     greedy.temperature = 0;
     req.sampling = a.sampling.apply(greedy);
@@ -102,7 +103,7 @@ void run_generate(const GenerateArgs& a) {
     return;
   }
 
-  Assistant as = Assistant::load(a.model);
+  Assistant as = Assistant::load(a.model, std::nullopt, a.adapter);
   req.sampling = a.sampling.apply(as.sampling);
   if (!a.ignore_eos) req.stop_ids = as.stop_ids;
   if (a.raw) {
@@ -137,6 +138,7 @@ void register_generate(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "continue token ids (--tokens) or answer a prompt (--prompt)");
   cmd->add_option("--model", a->model, "model folder")->required();
+  cmd->add_option("--adapter", a->adapter, "LoRA adapter folder (PEFT layout, e.g. from seek sft) to apply");
   cmd->add_option("--tokens", a->tokens, "prompt token ids, comma-separated; prints the new ids (greedy by default)");
   cmd->add_option("--prompt", a->prompt, "prompt text, sent through the model's chat template; prints the text");
   cmd->add_flag("--raw", a->raw, "with --prompt: feed the text as is, without the chat template");

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   seek::cli::register_grade(app);
   seek::cli::register_eval(app);
   seek::cli::register_task_corpus(app);
+  seek::cli::register_sft(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include "core/mapped_file.h"
 #include "formats/checkpoint.h"
 #include "infer/reasoning.h"
+#include "model/lora.h"
 
 namespace seek {
 
@@ -58,9 +59,10 @@ void read_generation_config(const std::string& dir, Assistant& a, bool& have_sam
 Assistant::Assistant(std::string d, std::unique_ptr<LanguageModel> m, Tokenizer t, ChatTemplate c)
     : dir(std::move(d)), model(std::move(m)), tokenizer(std::move(t)), chat(std::move(c)) {}
 
-Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> fallback) {
+Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> fallback,
+                          const std::string& adapter) {
   const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
-  auto model = load_model(dir);
+  auto model = load_model_with_adapter(model_dir, adapter);
   if (!fs::exists(fs::path(dir) / "tokenizer.json"))
     throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
   Tokenizer tok = Tokenizer::from_path(dir);

@@ -26,8 +26,10 @@ struct Assistant {
   std::vector<int32_t> stop_ids;  // end-of-sequence ids of the model, its tokenizer and its template
   bool reasoning = false;         // the template's generation prompt opens a <think> block, or it uses </think>
 
-  // Throws Error naming what is missing (e.g. a folder without tokenizer.json).
-  static Assistant load(const std::string& dir, std::optional<BuiltinChat> fallback_template = std::nullopt);
+  // Throws Error naming what is missing (e.g. a folder without tokenizer.json). `adapter`: a LoRA adapter folder
+  // applied to the model (model/lora.h, load_model_with_adapter), or empty.
+  static Assistant load(const std::string& dir, std::optional<BuiltinChat> fallback_template = std::nullopt,
+                        const std::string& adapter = "");
 
   // The prompt text for `messages` (OpenAI-style), and its ids: special tokens in the rendered text are
   // recognised (the template writes them), no BOS is added (templates write their own).

@@ -4,6 +4,10 @@
 //              bf16 rounding in Precision::BF16;
 //   trainable: linear_fwd / linear_bwd and mlp_fwd / mlp_bwd read the f32 master, keep what backward needs and
 //              accumulate gradients (Precision::BF16: GEMM operands rounded to bf16, products accumulated in f32).
+//              A frozen Linear (no master: a checkpoint's weight, e.g. the base under a LoRA adapter) is read in its
+//              stored dtype in f32 arithmetic, gets no gradient, and still passes the input gradient through.
+// A Linear may carry a LoRA adapter (model/lora.h): both forms then add scaling * (x A^T) B^T, and the trainable
+// form accumulates the adapter's gradients.
 // Activations are f32 rows [M, features].
 #pragma once
 #include <cstdint>
@@ -13,6 +17,8 @@
 #include "kernels/weight.h"
 
 namespace seek {
+
+struct LoraLayer;  // model/lora.h
 
 // A weight vector (norm weight, bias, selection bias): f32. `g` is its gradient in a trainable model (else null).
 struct Vec {
@@ -24,11 +30,12 @@ struct Vec {
 };
 
 struct Linear {
-  WeightRef w;              // [out, in] as the fast form reads it
-  Tensor storage, scale;    // keep w.data (and fp8 block scales, f32) alive
-  Vec bias;                 // [out], or undefined
-  float* master = nullptr;  // trainable models: the f32 value [out, in] (w may be this, or a bf16 copy of it)
-  float* grad = nullptr;    // trainable models: the gradient [out, in]
+  WeightRef w;                      // [out, in] as the fast form reads it
+  Tensor storage, scale;            // keep w.data (and fp8 block scales, f32) alive
+  Vec bias;                         // [out], or undefined
+  float* master = nullptr;          // trainable models: the f32 value [out, in] (w may be this, or a bf16 copy of it)
+  float* grad = nullptr;            // trainable models: the gradient [out, in]
+  const LoraLayer* lora = nullptr;  // an adapter on this layer (owned by a LoraAdapter), or null
 
   int64_t in() const { return w.cols; }
   int64_t out() const { return w.rows; }
@@ -42,10 +49,11 @@ Linear linear_from_tensor(Tensor w);
 // GEMM returns bf16.
 void linear_forward(const Linear& l, const float* x, int64_t T, float* y, Precision p);
 
-// ---- trainable form (needs master and grad) ----
-// y[M, out] = x[M, in] · W^T (+ bias)
+// ---- trainable form (master and grad; or frozen: neither) ----
+// y[M, out] = x[M, in] · W^T (+ bias) (+ the adapter's term)
 void linear_fwd(const Linear& l, const float* x, int64_t M, float* y, Precision p);
-// dW += dy^T · x (and dbias += sum dy);  dx (+)= dy · W  (dx may be null: no input gradient wanted)
+// dW += dy^T · x when the layer has a gradient (and dbias += sum dy when the bias has one; the adapter's gradients
+// when it has them);  dx (+)= dy · W (+ the adapter's term)  (dx may be null: no input gradient wanted)
 void linear_bwd(const Linear& l, const float* x, const float* dy, int64_t M, float* dx, bool accumulate_dx,
                 Precision p);
 

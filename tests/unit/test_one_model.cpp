@@ -1,5 +1,6 @@
 // One model definition, two forms. For every fixture configuration (the official V3 fixture, V3 with groups and
-// MTP, V2-Lite-like, V2 grouped, FP8 blocks with ragged edges, no YaRN with tied embeddings):
+// MTP, V2-Lite-like, V2 grouped, FP8 blocks with ragged edges, no YaRN with tied embeddings; and the dense Qwen2
+// untied / tied and Llama with llama3 rope scaling):
 //   - the trainable form's logits equal the fast form's, on the same (live) weights, in both attention forms, and
 //     both equal the reference logits the fixture was made with (tools/reference, or the official implementation);
 //   - the fast form built over the trainer's live f32 masters gives the same logits as the same weights written
@@ -16,6 +17,7 @@
 
 #include "formats/safetensors_write.h"
 #include "model/deepseek_train.h"
+#include "model/dense_train.h"
 
 using namespace seek;
 namespace fs = std::filesystem;
@@ -178,5 +180,56 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, OneModel, ::testing::ValuesIn(fixtures()), []
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return n;
 });
+
+// ---- the dense models (Qwen2 untied and tied, Llama) ----
+
+class OneDenseModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OneDenseModel, TrainableAndFastFormsAgree) {
+  const Fixture f = read_fixture(fs::path(SEEK_SOURCE_DIR) / "tests/fixtures" / GetParam());
+  TrainableDense tm(load_dense_config(f.dir.string()));
+  tm.load(f.dir.string());
+  const int64_t T = int64_t(f.tokens.size());
+  std::vector<float> trained(size_t(T * tm.config().vocab_size));
+  tm.logits(f.tokens.data(), 1, T, trained.data());
+  EXPECT_LT(max_diff(trained, f.expected), 1e-4) << "trainable form vs the reference";
+  EXPECT_LT(max_diff(fast_logits(tm.inference_model(), f.tokens, AttnForm::Absorb), trained), 2e-5)
+      << "fast form on live weights vs trainable form";
+}
+
+TEST_P(OneDenseModel, LiveWeightsEqualACheckpointOfThem) {
+  const Fixture f = read_fixture(fs::path(SEEK_SOURCE_DIR) / "tests/fixtures" / GetParam());
+  TrainableDense tm(load_dense_config(f.dir.string()));
+  tm.load(f.dir.string());
+  for (auto& p : tm.params().all())  // weights of our own, not the fixture's: a trained model's
+    for (size_t i = 0; i < p.value.size(); i++) p.value[i] += 1e-3f * float((i * 2654435761u) % 17) - 8e-3f;
+  const fs::path out = fs::temp_directory_path() / ("seek_one_dense_" + std::to_string(getpid()) + "_" + GetParam());
+  fs::remove_all(out);
+  fs::create_directories(out);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& p : tm.params().all())
+    tensors.emplace_back(p.name, Tensor::view_of(DType::F32, p.shape, p.value.data(), nullptr));
+  save_safetensors((out / "model.safetensors").string(), tensors);
+  fs::copy_file(f.dir / "config.json", out / "config.json");
+  auto loaded = load_model(out.string());
+  EXPECT_EQ(max_diff(fast_logits(tm.inference_model(), f.tokens, AttnForm::Absorb),
+                     fast_logits(*loaded, f.tokens, AttnForm::Absorb)),
+            0.0)
+      << "live weights vs the same weights from disk";
+  // and the change reached the fast form: the live logits agree with the trainable form on the new weights
+  std::vector<float> trained(f.expected.size());
+  tm.logits(f.tokens.data(), 1, int64_t(f.tokens.size()), trained.data());
+  EXPECT_LT(max_diff(fast_logits(tm.inference_model(), f.tokens, AttnForm::Absorb), trained), 2e-5);
+  EXPECT_GT(max_diff(trained, f.expected), 1e-2);
+  fs::remove_all(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, OneDenseModel, ::testing::Values("qwen2-tiny", "qwen2-tiny-tied", "llama-tiny"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/train_gemm.h"
@@ -125,6 +126,44 @@ TEST(TrainOps, CausalAttentionBackward) {
   expect_fd(q, dq, f, "dq");
   expect_fd(k, dkk, f, "dk");
   expect_fd(v, dvv, f, "dv");
+}
+
+// Packed rows: segment ids 0 0 0 1 1 | 5 5 6 6 6 (two sequences, two samples each). Finite differences through the
+// segmented forward, and each sample's output equals the unsegmented attention over that sample alone.
+TEST(TrainOps, SegmentedAttentionBackward) {
+  const int64_t B = 2, T = 5, H = 2, dk = 3, dv = 4;
+  const double scale = 0.7;
+  const std::vector<int32_t> seg = {0, 0, 0, 1, 1, 5, 5, 6, 6, 6};
+  auto q = randv(B * T * H * dk, 31), k = randv(B * T * H * dk, 32), v = randv(B * T * H * dv, 33),
+       g = randv(B * T * H * dv, 34);
+  std::vector<double> o(B * T * H * dv), p(B * H * T * T);
+  auto f = [&] {
+    attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale, seg.data());
+    return dot(g, o);
+  };
+  f();
+  std::vector<double> dq(q.size()), dkk(k.size()), dvv(v.size());
+  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
+                           dk, dv, scale, seg.data());
+  expect_fd(q, dq, f, "dq");
+  expect_fd(k, dkk, f, "dk");
+  expect_fd(v, dvv, f, "dv");
+  f();  // o at the unperturbed inputs
+  // each sample alone: rows [first, first + n) as a sequence of their own
+  for (auto [first, n] : {std::pair<int64_t, int64_t>{0, 3}, {3, 2}, {5, 2}, {7, 3}}) {
+    auto rows = [&](const std::vector<double>& x, int64_t w) {
+      return std::vector<double>(x.begin() + first * H * w, x.begin() + (first + n) * H * w);
+    };
+    const auto qs = rows(q, dk), ks = rows(k, dk), vs = rows(v, dv);
+    std::vector<double> os(size_t(n * H * dv)), ps(size_t(H * n * n));
+    attention_train_forward(os.data(), ps.data(), qs.data(), ks.data(), vs.data(), 1, n, H, dk, dv, scale);
+    const auto want = rows(o, dv);
+    for (size_t i = 0; i < os.size(); i++) EXPECT_NEAR(want[i], os[i], 1e-12) << "sample at row " << first;
+  }
+  // and the segments matter: without them the second sample's rows see the first's
+  std::vector<double> o2(o.size()), p2(p.size());
+  attention_train_forward(o2.data(), p2.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
+  EXPECT_GT(std::fabs(o2[3 * H * dv] - o[3 * H * dv]), 1e-6);
 }
 
 TEST(TrainOps, CrossEntropyBackward) {

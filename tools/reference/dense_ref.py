@@ -17,6 +17,12 @@ Both: token embedding -> N x [RMSNorm -> GQA self-attention -> residual -> RMSNo
   s = (L/wavelen - low_freq_factor)/(high_freq_factor - low_freq_factor), inv = (1-s)*inv/factor + s*inv.
   No attention scaling factor. rope_scaling "linear" (inv/factor) is also accepted.
 - MLP: down_proj(silu(gate_proj(x)) * up_proj(x)).
+
+Training (DenseTrainRef): the same forward over autograd leaves (float64), one sequence at a time from rope
+position 0, loss = mean cross-entropy of positions 0..T-2 predicting 1..T-1 over the batch's B x (T-1)
+predictions. LoRA as PEFT computes it (peft.tuners.lora.Linear: result = base(x) + lora_B(lora_A(x)) * scaling,
+scaling = lora_alpha / r, or lora_alpha / sqrt(r) with use_rslora; lora_A.weight [r, in], lora_B.weight [out, r]):
+the adapted projection's weight is W + scaling * B @ A, base weights frozen, only A and B trained.
 """
 
 import argparse
@@ -184,6 +190,84 @@ class DenseRef:
     def forward_incremental(self, tokens):
         caches = [dict() for _ in range(self.c.n_layers)]
         return torch.cat([self._step([t], p, caches) for p, t in enumerate(tokens)], 0)
+
+
+def _ref_over(c, tensors, dtype):
+    """A DenseRef over an existing name -> tensor dict (its forward reads weights only through self.w, so it runs
+    on autograd leaves or on weights with LoRA deltas added)."""
+    r = DenseRef.__new__(DenseRef)
+    r.c = c
+    r.dtype = dtype
+    r.w = tensors
+    return r
+
+
+PEFT_PREFIX = "base_model.model."
+
+
+def lora_names(module):
+    """PEFT's tensor names for the adapter of module `module` (e.g. model.layers.0.self_attn.q_proj)."""
+    return PEFT_PREFIX + module + ".lora_A.weight", PEFT_PREFIX + module + ".lora_B.weight"
+
+
+class DenseTrainRef:
+    """Autograd training reference over HF-layout tensors (converted to dtype).
+
+    lora: None (every tensor trained) or {"scaling": s, "tensors": {peft name: tensor}} (base frozen, only the
+    adapter tensors trained; a module is adapted when both its lora_A and lora_B are given)."""
+
+    def __init__(self, cfg_json, tensors, dtype=torch.float64, lora=None):
+        self.c = DenseConfig(cfg_json)
+        self.dtype = dtype
+        self.lora = lora
+        base = {k: v.detach().to(dtype).clone() for k, v in sorted(tensors.items())}
+        if lora is None:
+            self.params = {k: v.requires_grad_(True) for k, v in base.items()}
+            self.base = self.params
+        else:
+            self.base = base
+            self.params = {k: v.detach().to(dtype).clone().requires_grad_(True)
+                           for k, v in sorted(lora["tensors"].items())}
+            self.scaling = float(lora["scaling"])
+            self.modules = sorted({k[len(PEFT_PREFIX):].rsplit(".lora_", 1)[0] for k in self.params})
+            for m in self.modules:
+                a, b = lora_names(m)
+                assert a in self.params and b in self.params, m
+                assert m + ".weight" in self.base, f"adapter for {m}: no such weight in the base"
+
+    def weights(self):
+        """The weights the forward uses: the trained tensors, or the frozen base plus the LoRA deltas."""
+        if self.lora is None:
+            return self.params
+        w = dict(self.base)
+        for m in self.modules:
+            a, b = lora_names(m)
+            w[m + ".weight"] = self.base[m + ".weight"] + self.scaling * (self.params[b] @ self.params[a])
+        return w
+
+    def logits(self, tokens):
+        return _ref_over(self.c, self.weights(), self.dtype).forward(list(tokens))
+
+    def loss(self, batch):
+        """Mean next-token cross-entropy over the B x (T-1) predictions of equal-length sequences."""
+        T = len(batch[0])
+        assert all(len(s) == T for s in batch)
+        total = 0.0
+        for seq in batch:
+            tok = torch.as_tensor(list(seq), dtype=torch.long)
+            total = total + F.cross_entropy(self.logits(seq)[:-1], tok[1:], reduction="sum")
+        return total / (len(batch) * (T - 1))
+
+    def grads(self, batch):
+        for p in self.params.values():
+            p.grad = None
+        L = self.loss(batch)
+        L.backward()
+        g = {k: (p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p))
+             for k, p in self.params.items()}
+        for p in self.params.values():
+            p.grad = None
+        return float(L), g
 
 
 def main():

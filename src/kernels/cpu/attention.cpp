@@ -98,9 +98,19 @@ void attention_latent(float* olat, const float* qlat, const float* qpe, int64_t 
       kRowGroup);
 }
 
+void segment_starts(const int32_t* segments, int64_t B, int64_t T, int32_t* first) {
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t i = 0; i < T; i++) {
+      const int64_t r = b * T + i;
+      first[r] = !segments || i == 0 ? 0 : segments[r] == segments[r - 1] ? first[r - 1] : int32_t(i);
+    }
+}
+
 template <class T>
 void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
-                             int64_t dk, int64_t dv, double scale) {
+                             int64_t dk, int64_t dv, double scale, const int32_t* segments) {
+  std::vector<int32_t> first(static_cast<size_t>(B * T_));
+  segment_starts(segments, B, T_, first.data());
   // One (sequence, head) pair per job. Scores are computed as axpys over a transposed K so they vectorize.
   parallel_ranges(B * H, [&](int64_t lo, int64_t hi, int) {
     std::vector<T> kt(static_cast<size_t>(dk * T_));  // [dk, T] keys of this (b, h), transposed
@@ -110,24 +120,25 @@ void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int
         for (int64_t d = 0; d < dk; d++) kt[size_t(d * T_ + j)] = k[((b * T_ + j) * H + h) * dk + d];
       T* P = p + bh * T_ * T_;
       for (int64_t i = 0; i < T_; i++) {
+        const int64_t j0 = first[size_t(b * T_ + i)];  // 0 without segments
         T* pr = P + i * T_;
         const T* qi = q + ((b * T_ + i) * H + h) * dk;
         std::fill(pr, pr + T_, T(0));
         for (int64_t d = 0; d < dk; d++) {
           const T qd = qi[d];
           const T* kd = &kt[size_t(d * T_)];
-          for (int64_t j = 0; j <= i; j++) pr[j] += qd * kd[j];
+          for (int64_t j = j0; j <= i; j++) pr[j] += qd * kd[j];
         }
         T mx = -INFINITY;
-        for (int64_t j = 0; j <= i; j++) mx = std::max(mx, pr[j] *= T(scale));
-        for (int64_t j = 0; j <= i; j++) pr[j] = exp_of(pr[j] - mx);  // vectorized
+        for (int64_t j = j0; j <= i; j++) mx = std::max(mx, pr[j] *= T(scale));
+        for (int64_t j = j0; j <= i; j++) pr[j] = exp_of(pr[j] - mx);  // vectorized
         T sum = 0;
-        for (int64_t j = 0; j <= i; j++) sum += pr[j];
+        for (int64_t j = j0; j <= i; j++) sum += pr[j];
         const T inv = T(1) / sum;
-        for (int64_t j = 0; j <= i; j++) pr[j] *= inv;
+        for (int64_t j = j0; j <= i; j++) pr[j] *= inv;
         T* oi = o + ((b * T_ + i) * H + h) * dv;
         std::fill(oi, oi + dv, T(0));
-        for (int64_t j = 0; j <= i; j++) {
+        for (int64_t j = j0; j <= i; j++) {
           const T pj = pr[j];
           const T* vj = v + ((b * T_ + j) * H + h) * dv;
           for (int64_t d = 0; d < dv; d++) oi[d] += pj * vj[d];
@@ -139,7 +150,10 @@ void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int
 
 template <class T>
 void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, const T* q, const T* k, const T* v,
-                              int64_t B, int64_t T_, int64_t H, int64_t dk, int64_t dv, double scale) {
+                              int64_t B, int64_t T_, int64_t H, int64_t dk, int64_t dv, double scale,
+                              const int32_t* segments) {
+  std::vector<int32_t> first(static_cast<size_t>(B * T_));
+  segment_starts(segments, B, T_, first.data());
   // dV = P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(dP * P));  dQ = scale dS K;  dK = scale dS^T Q.
   parallel_ranges(B * H, [&](int64_t lo, int64_t hi, int) {
     std::vector<T> ds(static_cast<size_t>(T_));
@@ -151,10 +165,11 @@ void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, 
       }
       const T* P = p + bh * T_ * T_;
       for (int64_t i = 0; i < T_; i++) {
+        const int64_t j0 = first[size_t(b * T_ + i)];  // 0 without segments
         const T* pr = P + i * T_;
         const T* doi = dout + ((b * T_ + i) * H + h) * dv;
         T rowdot = 0;
-        for (int64_t j = 0; j <= i; j++) {
+        for (int64_t j = j0; j <= i; j++) {
           const T* vj = v + ((b * T_ + j) * H + h) * dv;
           T* dvj = dv_ + ((b * T_ + j) * H + h) * dv;
           T dp = 0;
@@ -168,7 +183,7 @@ void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, 
         T* dqi = dq + ((b * T_ + i) * H + h) * dk;
         const T* qi = q + ((b * T_ + i) * H + h) * dk;
         std::fill(dqi, dqi + dk, T(0));
-        for (int64_t j = 0; j <= i; j++) {
+        for (int64_t j = j0; j <= i; j++) {
           const T s = pr[j] * (ds[size_t(j)] - rowdot) * T(scale);
           const T* kj = k + ((b * T_ + j) * H + h) * dk;
           T* dkj = dk_ + ((b * T_ + j) * H + h) * dk;
@@ -184,9 +199,9 @@ void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, 
 
 #define SEEK_INSTANTIATE(T)                                                                                          \
   template void attention_train_forward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, int64_t, \
-                                           int64_t, double);                                                         \
+                                           int64_t, double, const int32_t*);                                         \
   template void attention_train_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
-                                            int64_t, int64_t, int64_t, int64_t, double);
+                                            int64_t, int64_t, int64_t, int64_t, double, const int32_t*);
 
 SEEK_INSTANTIATE(float)
 SEEK_INSTANTIATE(double)

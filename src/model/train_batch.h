@@ -1,0 +1,24 @@
+// What a trainable model's forward takes: B rows of T tokens, the target each row predicts, and, for packed
+// samples, which sample each row belongs to. Packing (several short samples in one row, as V3's post-training
+// does) is exact: attention and rope positions restart at each sample's first row, so a packed sample computes what
+// it would alone.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace seek {
+
+struct TrainBatch {
+  const int32_t* tokens = nullptr;    // [B, T]
+  const int32_t* targets = nullptr;   // [B, T] the token each row predicts, < 0: no loss there;
+                                      // null: the next token of the row (none at its last)
+  const int32_t* segments = nullptr;  // [B, T] sample ids, constant over each sample's run of rows; null: one sample
+                                      // per row
+  int64_t B = 0, T = 0;
+  int64_t rows() const { return B * T; }
+};
+
+// Rope position of every row: its offset from the first row of its sample (from the row's start without segments).
+std::vector<int32_t> batch_positions(const TrainBatch& b);
+
+}  // namespace seek
