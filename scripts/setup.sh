@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libpcre2-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libomp-dev clang libclang-rt-14-dev tmux nodejs npm)
+          libedit-dev libgtest-dev libgmock-dev libbenchmark-dev libomp-dev clang libclang-rt-14-dev tmux nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,10 +4,13 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace seek::cli {
 
 std::vector<int32_t> parse_token_list(const std::string& s, const char* option) {
+  if (s.find_first_not_of(" \t\n") == std::string::npos)
+    throw Error(std::string(option) + ": empty; expected token ids like 0,17,200");
   std::vector<int32_t> ids;
   size_t i = 0;
   while (i <= s.size()) {
@@ -38,6 +41,24 @@ AttnForm parse_attn(const std::string& s) {
   if (s == "naive") return AttnForm::Naive;
   if (s == "absorb") return AttnForm::Absorb;
   throw Error("--attn: '" + s + "' is not an attention form (expected naive or absorb)");
+}
+
+void add_threads_option(CLI::App* cmd, int& threads) {
+  cmd->add_option("--threads", threads, "worker threads, 1 to 4 per core (default: all cores)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            int64_t n = 0;
+            auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+            if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+              return "'" + s + "' is not a whole number of threads";
+            try {
+              check_thread_count(n, "--threads");
+            } catch (const Error& e) {
+              return std::string(e.what()).substr(std::string("--threads: ").size());
+            }
+            return "";
+          },
+          "1..4 per core"));
 }
 
 double now_seconds() {

@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "core/membw.h"
 #include "core/parallel.h"
 #include "model/deepseek.h"
@@ -22,9 +23,11 @@ struct BenchArgs {
 
 void run_bench(const BenchArgs& a) {
   set_num_threads(a.threads);
-  auto model = DeepSeekModel::load(a.model);
-  const DeepSeekConfig& c = model->config();
   if (a.prompt < 1 || a.gen < 1 || a.reps < 1) throw Error("--prompt, --gen and --reps must be >= 1");
+  parse_precision(a.dtype);
+  parse_attn(a.attn);
+  auto model = DeepSeekModel::load(resolve_model_dir(a.model));
+  const DeepSeekConfig& c = model->config();
   if (a.prompt + a.gen > c.max_position_embeddings) throw Error("--prompt + --gen exceeds the model's context");
   ForwardOptions opt;
   opt.precision = parse_precision(a.dtype);
@@ -93,7 +96,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--reps", a->reps, "repetitions (best is reported)")->capture_default_str();
   cmd->add_option("--attn", a->attn, "naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16 compute")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   cmd->callback([a] { run_bench(*a); });
 }
 

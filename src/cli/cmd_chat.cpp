@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/line_editor.h"
 #include "cli/sampling_options.h"
 #include "cli/terminal.h"
 #include "core/error.h"
@@ -26,36 +27,41 @@ struct ChatArgs {
   bool hide_reasoning = false, ignore_eos = false;
   SamplingFlags sampling;
   int threads = 0;
+  CLI::Option* prompt_opt = nullptr;  // --prompt '' is given (and an error), not absent
 };
 
-// Where reply text goes: reasoning dimmed (or to stderr in one-shot mode), answer plain.
+// Where reply text goes: reasoning dimmed (or to stderr in one-shot mode), answer plain. end() leaves every stream
+// it wrote to at the start of a line, so the stats line that follows stands on its own.
 struct ReplyPrinter {
   bool color, one_shot, hide_reasoning;
-  TextKind last = TextKind::answer;
-  bool any = false;
+  bool answered = false, reasoning_open = false;
 
+  FILE* reasoning_out() const { return one_shot ? stderr : stdout; }
+  void close_reasoning(bool before_answer) {
+    if (!reasoning_open) return;
+    std::fprintf(reasoning_out(), "%s\n", reset(color));
+    if (before_answer && !one_shot) std::fputs("\n", stdout);  // a blank line between reasoning and answer
+    std::fflush(reasoning_out());
+    reasoning_open = false;
+  }
   void print(const TextEvent& e) {
     if (e.kind == TextKind::reasoning) {
       if (hide_reasoning) return;
-      FILE* out = one_shot ? stderr : stdout;
-      if (!any || last != TextKind::reasoning) std::fprintf(out, "%s", dim(color));
-      std::fputs(e.text.c_str(), out);
-      std::fflush(out);
-    } else {
-      if (any && last == TextKind::reasoning && !hide_reasoning) {
-        std::fprintf(one_shot ? stderr : stdout, "%s\n", reset(color));
-        if (!one_shot) std::fputs("\n", stdout);
-      }
-      std::fputs(e.text.c_str(), stdout);
-      std::fflush(stdout);
+      if (!reasoning_open) std::fprintf(reasoning_out(), "%s", dim(color));
+      reasoning_open = true;
+      std::fputs(e.text.c_str(), reasoning_out());
+      std::fflush(reasoning_out());
+      return;
     }
-    last = e.kind;
-    any = true;
+    close_reasoning(true);
+    std::fputs(e.text.c_str(), stdout);
+    std::fflush(stdout);
+    answered = true;
   }
   void end() {
-    if (any && last == TextKind::reasoning && !hide_reasoning)
-      std::fprintf(one_shot ? stderr : stdout, "%s", reset(color));
-    std::fputs("\n", stdout);
+    close_reasoning(false);
+    if (answered) std::fputs("\n", stdout);
+    std::fflush(stdout);
   }
 };
 
@@ -76,6 +82,7 @@ class Chat {
     req.prompt = as_.encode_prompt(rendered);
     req.max_tokens = a_.max_tokens;
     req.sampling = sampling_;
+    req.stop = a_.sampling.stop_strings();
     if (!a_.ignore_eos) req.stop_ids = as_.stop_ids;
     ReasoningSplitter splitter(prompt_opens_reasoning(rendered));
     ReplyPrinter printer{color, one_shot, a_.hide_reasoning};
@@ -141,14 +148,17 @@ void print_stats(const GenerationResult& r, bool color) {
 
 void run_chat(const ChatArgs& a) {
   set_num_threads(a.threads);
-  if (a.max_tokens < 1) throw Error("--max-tokens must be >= 1");
-  std::optional<BuiltinChat> fallback;
-  if (!a.template_name.empty()) fallback = parse_builtin_chat(a.template_name);
-  Assistant assistant = Assistant::load(a.model, fallback, a.adapter);
+  if (a.max_tokens < 1) throw Error("--max-tokens must be >= 1, got " + std::to_string(a.max_tokens));
+  const bool one_shot = a.prompt_opt->count() > 0;
+  if (one_shot && a.prompt.empty()) throw Error("--prompt: empty; give the message to answer (or leave --prompt out)");
+  a.sampling.stop_strings();  // checked before the model loads
+  std::optional<BuiltinChat> override_template;
+  if (!a.template_name.empty()) override_template = parse_builtin_chat(a.template_name);
+  Assistant assistant = Assistant::load(a.model, override_template, a.adapter);
   Chat chat(a, assistant);
   const bool color = is_terminal(1);
 
-  if (!a.prompt.empty()) {  // one-shot
+  if (one_shot) {
     InterruptGuard guard;
     GenerationResult r = chat.turn(a.prompt, true, is_terminal(2));
     print_stats(r, is_terminal(2));
@@ -158,11 +168,11 @@ void run_chat(const ChatArgs& a) {
               bold(color), reset(color), a.model.c_str(), assistant.model->architecture().c_str(),
               assistant.reasoning ? ", reasoning" : "");
   InterruptGuard guard;
+  LineEditor editor;
   std::string line;
+  const std::string prompt = std::string(bold(color)) + "> " + reset(color);
   for (;;) {
-    std::printf("%s> %s", bold(color), reset(color));
-    std::fflush(stdout);
-    ReadResult rr = read_line(line);
+    ReadResult rr = editor.read(prompt, line);
     if (rr == ReadResult::eof) {
       std::printf("\n");
       return;
@@ -215,16 +225,17 @@ void register_chat(CLI::App& app) {
       app.add_subcommand("chat", "talk to a model in the terminal (reasoning shown dimmed, apart from the answer)");
   cmd->add_option("--model", a->model, "model folder (config.json, safetensors, tokenizer.json)")->required();
   cmd->add_option("--adapter", a->adapter, "LoRA adapter folder (PEFT layout, e.g. from seek sft) to apply");
-  cmd->add_option("--prompt", a->prompt, "one-shot: answer this and exit (answer on stdout, reasoning on stderr)");
+  a->prompt_opt =
+      cmd->add_option("--prompt", a->prompt, "one-shot: answer this and exit (answer on stdout, reasoning on stderr)");
   cmd->add_option("--system", a->system, "system prompt");
-  cmd->add_option("--max-tokens", a->max_tokens, "maximum tokens per reply")->capture_default_str();
+  cmd->add_option("--max-tokens,--max-new", a->max_tokens, "maximum tokens per reply")->capture_default_str();
   cmd->add_option("--template", a->template_name,
-                  "built-in template when the folder has none: deepseek-v3 or deepseek-r1");
+                  "use this built-in template instead of the folder's: deepseek-v3 or deepseek-r1");
   cmd->add_flag("--hide-reasoning", a->hide_reasoning, "do not show the model's reasoning");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating past end-of-sequence (testing)");
   cmd->add_option("--attn", a->attn, "MLA form: naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16 compute")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   a->sampling.add_to(cmd);
   cmd->callback([a] { run_chat(*a); });
 }

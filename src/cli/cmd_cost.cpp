@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "formats/checkpoint.h"
 #include "train/cost.h"
 
 namespace seek::cli {
@@ -44,9 +45,9 @@ int64_t parse_count(const std::string& s, const char* option, int64_t min) {
   return int64_t(v);
 }
 
-// --config FILE.json, or a model folder holding config.json.
+// --config FILE.json, a model folder holding config.json, or a training run (its latest checkpoint).
 DeepSeekConfig read_config(const std::string& path) {
-  if (std::filesystem::is_directory(path)) return load_deepseek_config(path);
+  if (std::filesystem::is_directory(path)) return load_deepseek_config(resolve_model_dir(path));
   const std::string text = read_text_file(path);
   nlohmann::json j;
   try {
@@ -111,7 +112,7 @@ void register_cost(CLI::App& app) {
       "cost", "Predict a pretraining run's FLOPs, device-hours, cost and wall-clock time (JSON on stdout)");
   cmd->add_option("--preset", args->preset,
                   "deepseek-v3: the published 671B config, seq 4096, MTP depth 1, FP8, 14.8T tokens, 2048 h800");
-  cmd->add_option("--config", args->config, "a DeepSeek-V3-architecture config.json (or a model folder)");
+  cmd->add_option("--config", args->config, "a DeepSeek-V3-architecture config.json, a model folder or a training run");
   cmd->add_option("--tokens", args->tokens, "training tokens, e.g. 14.8e12 or 14.8T");
   cmd->add_option("--device", args->device, "h800 | h100 | h200 | a100 | cpu (this machine, measured)");
   cmd->add_option("--seq-len", args->seq_len, "training sequence length (default 4096)");

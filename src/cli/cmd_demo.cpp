@@ -37,6 +37,8 @@ std::string default_corpus() {
 }
 
 void run_demo(const DemoArgs& a) {
+  if (a.steps < 1) throw Error("--steps must be >= 1, got " + std::to_string(a.steps));
+  if (a.tokens < 0) throw Error("--tokens must be >= 0, got " + std::to_string(a.tokens));
   const std::string corpus = a.corpus.empty() ? default_corpus() : a.corpus;
   check(fs::exists(corpus), "demo: corpus '" + corpus + "' does not exist");
   const std::string tok_dir = a.dir + "/tokenizer", data_dir = a.dir + "/data", run_dir = a.dir + "/run";
@@ -74,7 +76,8 @@ void run_demo(const DemoArgs& a) {
   const bool done = latest && fs::path(*latest).filename() == "step-" + std::to_string(a.steps);
   if (!done) {
     std::fprintf(
-        stderr, "demo: 3/4 pretraining the 'tiny' preset (MLA + 8-expert MoE + MTP, ~4M parameters) for %lld steps%s\n",
+        stderr,
+        "demo: 3/4 pretraining the 'tiny' preset (MLA + 8-expert MoE + MTP, 4.3M parameters) for %lld steps%s\n",
         (long long)a.steps, latest ? ", resuming" : "");
     const nlohmann::json s = train::run_training(c, latest.has_value());
     std::fprintf(stderr,
@@ -111,7 +114,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--steps", a->steps, "training steps (2048 tokens each)")->capture_default_str();
   cmd->add_option("--prompt", a->prompt, "text to continue")->capture_default_str();
   cmd->add_option("--tokens", a->tokens, "tokens to generate")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   cmd->callback([a] { run_demo(*a); });
 }
 

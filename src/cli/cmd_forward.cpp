@@ -73,7 +73,7 @@ void register_forward(CLI::App& app) {
   cmd->add_option("--attn", a->attn, "attention form: naive (per-head K/V) or absorb (latent cache)")
       ->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "compute precision: f32 or bf16")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   cmd->callback([a] { run_forward(*a); });
 }
 

@@ -2,6 +2,7 @@
 // (--prompt, prints text; --raw feeds the text as is). --json / --json-schema FILE constrain the answer to a JSON
 // object / a value valid against the schema (constrained decoding, as response_format does in the API); --tools
 // FILE (an OpenAI tools array) forces one call to one of them (tool_choice "required") and prints the parsed call.
+// --adapter DIR applies a LoRA adapter.
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "core/parallel.h"
 #include "infer/assistant.h"
 #include "infer/constraint.h"
+#include "infer/reasoning.h"
 #include "infer/tool_calls.h"
 #include "infer/session.h"
 #include "model/language_model.h"
@@ -23,12 +25,12 @@ namespace seek::cli {
 
 namespace {
 struct GenerateArgs {
-  std::string model, adapter, tokens, prompt, attn = "absorb", dtype = "f32", json_schema, tools;
+  std::string model, adapter, tokens, prompt, template_name, attn = "absorb", dtype = "f32", json_schema, tools;
   bool raw = false, ignore_eos = false, print_ids = false, json = false;
   int64_t max_new = 32;
   SamplingFlags sampling;
-  std::vector<std::string> stop;
   int threads = 0;
+  CLI::Option *tokens_opt = nullptr, *prompt_opt = nullptr;  // given-but-empty is an error, not "absent"
 };
 
 void print_speed(const GenerationResult& r) {
@@ -76,54 +78,55 @@ void print_tool_calls(const Assistant& as, const std::string& text) {
   std::printf("%s\n", nlohmann::json{{"tool_calls", calls}}.dump().c_str());
 }
 
-void run_generate(const GenerateArgs& a) {
-  set_num_threads(a.threads);
-  if (a.tokens.empty() == a.prompt.empty()) throw Error("give exactly one of --tokens or --prompt");
-  if (a.max_new < 0) throw Error("--max-new must be >= 0");
-  ForwardOptions opt;
-  opt.precision = parse_precision(a.dtype);
-  GenerationRequest req;
-  req.max_tokens = a.max_new;
-  req.stop = a.stop;
+// --tokens: ids in, ids out; greedy unless asked otherwise.
+void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOptions& opt) {
+  if (!a.sampling.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
+  if (!a.template_name.empty()) throw Error("--template needs --prompt (token ids are not templated)");
+  if (constrained(a)) throw Error("--json, --json-schema and --tools need --prompt");
+  req.prompt = parse_token_list(a.tokens, "--tokens");
+  auto model = load_model_with_adapter(a.model, a.adapter);
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  req.sampling = a.sampling.apply(greedy);
+  if (!a.ignore_eos)
+    for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
+  Session session(*model, nullptr, opt, parse_attn(a.attn));
+  GenerationResult r = session.generate(req, [](const std::string&) {});
+  std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
+  print_speed(r);
+}
 
-  if (!a.tokens.empty()) {  // ids in, ids out; greedy unless asked otherwise
-    req.prompt = parse_token_list(a.tokens, "--tokens");
-    auto model = load_model_with_adapter(a.model, a.adapter);
-    SamplingParams greedy;
-    greedy.temperature = 0;
-    req.sampling = a.sampling.apply(greedy);
-    if (!a.ignore_eos)
-      for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
-    if (!a.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
-    if (constrained(a)) throw Error("--json, --json-schema and --tools need --prompt");
-    Session session(*model, nullptr, opt, parse_attn(a.attn));
-    GenerationResult r = session.generate(req, [](const std::string&) {});
-    std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
-    print_speed(r);
-    return;
-  }
-
-  Assistant as = Assistant::load(a.model, std::nullopt, a.adapter);
+// --prompt: text in (through the chat template unless --raw), text out as it streams.
+void generate_text(const GenerateArgs& a, GenerationRequest req, const ForwardOptions& opt) {
+  if (a.prompt.empty()) throw Error("--prompt: empty; give the text to answer or continue");
+  if (a.raw && !a.template_name.empty()) throw Error("--template and --raw contradict (--raw uses no template)");
+  req.stop = a.sampling.stop_strings();
+  std::optional<BuiltinChat> override_template;
+  if (!a.template_name.empty()) override_template = parse_builtin_chat(a.template_name);
+  Assistant as = Assistant::load(a.model, override_template, a.adapter);
   req.sampling = a.sampling.apply(as.sampling);
   if (!a.ignore_eos) req.stop_ids = as.stop_ids;
+  bool opens_reasoning = false;
   if (a.raw) {
     req.prompt = as.encode_raw(a.prompt);
   } else {
-    nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}});
+    const nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}});
     std::string rendered = a.tools.empty()
                                ? as.render(messages, true)
                                : as.chat.render(messages, true, {{"tools", read_json_file(a.tools, "--tools")}});
-    const bool thinking = rendered.size() >= 8 && rendered.rfind("<think>\n") == rendered.size() - 8;
+    opens_reasoning = prompt_opens_reasoning(rendered);
     // Constrained output is the answer itself: a reasoning block the template opened is closed (empty) first.
-    if (thinking && constrained(a)) rendered += "</think>\n\n";
+    if (opens_reasoning && constrained(a)) rendered += "</think>\n\n", opens_reasoning = false;
     req.prompt = as.encode_prompt(rendered);
-    // A reasoning model's template opened <think> in the prompt; print it so the text reads as the model wrote it.
-    if (thinking && !constrained(a)) std::fputs("<think>\n", stdout);
   }
   std::unique_ptr<TokenConstraint> constraint = make_constraint(a, as);
   req.constraint = constraint.get();
   Session session(*as.model, &as.tokenizer, opt, parse_attn(a.attn));
-  GenerationResult r = session.generate(req, [](const std::string& piece) {
+  // A reasoning model's template opened <think> in the prompt; print it so the text reads as the model wrote it.
+  bool started = false;
+  GenerationResult r = session.generate(req, [&](const std::string& piece) {
+    if (!started && opens_reasoning) std::fputs("<think>\n", stdout);
+    started = true;
     std::fputs(piece.c_str(), stdout);
     std::fflush(stdout);
   });
@@ -132,6 +135,21 @@ void run_generate(const GenerateArgs& a) {
   if (a.print_ids) std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
   print_speed(r);
 }
+
+void run_generate(const GenerateArgs& a) {
+  set_num_threads(a.threads);
+  const bool ids = a.tokens_opt->count() > 0, text = a.prompt_opt->count() > 0;
+  if (ids == text) throw Error("give exactly one of --tokens or --prompt");
+  if (a.max_new < 0) throw Error("--max-new must be >= 0, got " + std::to_string(a.max_new));
+  ForwardOptions opt;
+  opt.precision = parse_precision(a.dtype);
+  GenerationRequest req;
+  req.max_tokens = a.max_new;
+  if (ids)
+    generate_ids(a, req, opt);
+  else
+    generate_text(a, req, opt);
+}
 }  // namespace
 
 void register_generate(CLI::App& app) {
@@ -139,11 +157,14 @@ void register_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "continue token ids (--tokens) or answer a prompt (--prompt)");
   cmd->add_option("--model", a->model, "model folder")->required();
   cmd->add_option("--adapter", a->adapter, "LoRA adapter folder (PEFT layout, e.g. from seek sft) to apply");
-  cmd->add_option("--tokens", a->tokens, "prompt token ids, comma-separated; prints the new ids (greedy by default)");
-  cmd->add_option("--prompt", a->prompt, "prompt text, sent through the model's chat template; prints the text");
+  a->tokens_opt = cmd->add_option("--tokens", a->tokens,
+                                  "prompt token ids, comma-separated; prints the new ids (greedy by default)");
+  a->prompt_opt =
+      cmd->add_option("--prompt", a->prompt, "prompt text, sent through the model's chat template; prints the text");
   cmd->add_flag("--raw", a->raw, "with --prompt: feed the text as is, without the chat template");
-  cmd->add_option("--max-new", a->max_new, "maximum number of tokens to generate")->capture_default_str();
-  cmd->add_option("--stop", a->stop, "stop string (repeatable); generation ends before it");
+  cmd->add_option("--template", a->template_name,
+                  "with --prompt: this built-in template instead of the folder's: deepseek-v3 or deepseek-r1");
+  cmd->add_option("--max-new,--max-tokens", a->max_new, "maximum number of tokens to generate")->capture_default_str();
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating after the end-of-sequence token");
   cmd->add_flag("--print-ids", a->print_ids, "with --prompt: also print the generated ids");
   cmd->add_flag("--json", a->json, "with --prompt: the answer is a JSON object (constrained decoding)");
@@ -153,7 +174,7 @@ void register_generate(CLI::App& app) {
                   "parsed on a last line");
   cmd->add_option("--attn", a->attn, "naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   a->sampling.add_to(cmd);
   cmd->callback([a] { run_generate(*a); });
 }

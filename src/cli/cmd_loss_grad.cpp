@@ -1,15 +1,18 @@
 // seek loss-grad: the mean next-token cross-entropy of one token sequence and the gradient of every parameter,
 // written under its Hugging Face name — for checking the training math against another implementation.
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "core/parallel.h"
 #include "formats/safetensors_write.h"
 #include "model/config.h"
 #include "model/deepseek_train.h"
+#include "train/memory_budget.h"
 
 namespace seek::cli {
 
@@ -24,11 +27,14 @@ void run_loss_grad(const LossGradArgs& a) {
   set_num_threads(a.threads);
   std::vector<int32_t> tokens = parse_token_list(a.tokens, "--tokens");
   check(tokens.size() >= 2, "--tokens: need at least 2 tokens (positions 0..n-2 predict 1..n-1)");
-  check(a.mtp_lambda >= 0 && a.balance_alpha >= 0, "--mtp-lambda and --balance-alpha must be >= 0");
+  check(std::isfinite(a.mtp_lambda) && a.mtp_lambda >= 0, "--mtp-lambda must be a finite number >= 0");
+  check(std::isfinite(a.balance_alpha) && a.balance_alpha >= 0, "--balance-alpha must be a finite number >= 0");
   const double t0 = now_seconds();
-  const DeepSeekConfig c = load_deepseek_config(a.model);
+  const std::string dir = resolve_model_dir(a.model);  // a training run: its latest checkpoint
+  const DeepSeekConfig c = load_deepseek_config(dir);
+  check_model_fits(c, {"computing the gradients", 8, "f32 weights and gradients", 0, ""}, dir + "/config.json");
   TrainableDeepSeek m(c);
-  m.load(a.model);
+  m.load(dir);
   LossOptions opt;
   opt.mtp_lambda = a.mtp_lambda;
   opt.mtp_depth = a.mtp_lambda > 0 ? -1 : 0;
@@ -60,7 +66,7 @@ void register_loss_grad(CLI::App& app) {
   cmd->add_option("--mtp-lambda", a->mtp_lambda,
                   "also include the MTP losses with this weight (default 0: main loss only)");
   cmd->add_option("--balance-alpha", a->balance_alpha, "also include the sequence-wise balance loss (default 0)");
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
+  add_threads_option(cmd, a->threads);
   cmd->callback([a] { run_loss_grad(*a); });
 }
 

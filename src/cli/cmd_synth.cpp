@@ -1,6 +1,8 @@
 // seek synth: write a random-weight DeepSeek-V3-shaped checkpoint of a given size.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -9,10 +11,13 @@
 #include "model/deepseek.h"
 #include "model/schema.h"
 #include "model/synthetic.h"
+#include "train/memory_budget.h"
 
 namespace seek::cli {
 
 namespace {
+namespace fs = std::filesystem;
+
 struct SynthArgs {
   std::string out, params = "100M", dtype = "bf16", config;
   int64_t vocab = 32000, shard_mb = 0;
@@ -41,6 +46,17 @@ int64_t parse_count(const std::string& s) {
   return int64_t(v);
 }
 
+// The folder's file system must hold the checkpoint.
+void check_disk_space(const std::string& out, double bytes) {
+  std::error_code ec;
+  fs::path p = fs::absolute(out, ec);
+  while (!p.empty() && !fs::exists(p, ec) && p != p.parent_path()) p = p.parent_path();
+  const fs::space_info sp = fs::space(p, ec);
+  if (!ec && double(sp.available) < bytes)
+    throw Error(out + ": the checkpoint needs " + human_bytes(bytes) + " but " + p.string() + " has " +
+                human_bytes(double(sp.available)) + " free");
+}
+
 void run_synth(const SynthArgs& a) {
   SyntheticOptions opt;
   if (a.dtype == "fp8")
@@ -53,7 +69,9 @@ void run_synth(const SynthArgs& a) {
     opt.dtype = DType::F32;
   else
     throw Error("--dtype: '" + a.dtype + "' (expected bf16, f16, f32 or fp8)");
-  if (a.vocab < 16) throw Error("--vocab must be at least 16");
+  if (a.vocab < 16 || a.vocab > (int64_t(1) << 31))
+    throw Error("--vocab must be between 16 and 2^31 (token ids are 32-bit), got " + std::to_string(a.vocab));
+  if (a.shard_mb < 0) throw Error("--shard-mb must be >= 0 (0: one file), got " + std::to_string(a.shard_mb));
   opt.seed = a.seed;
   opt.shard_bytes = a.shard_mb * (int64_t(1) << 20);
   nlohmann::json config;
@@ -63,12 +81,24 @@ void run_synth(const SynthArgs& a) {
     } catch (const nlohmann::json::exception& e) {
       throw Error(a.config + ": not valid JSON: " + e.what());
     }
+    if (!config.is_object()) throw Error(a.config + ": expected a JSON object (a config.json)");
     config.erase("quantization_config");
   } else {
     config = synthetic_config(parse_count(a.params), a.vocab);
   }
-  DeepSeekConfig c = parse_deepseek_config(config, "synthetic");
+  const std::string where = a.config.empty() ? "--params " + a.params : a.config;
+  MemoryJob job{"writing the checkpoint", double(dtype_size(opt.dtype)),
+                std::string("the weights in ") + a.dtype + ", all held until the file is written", 0, ""};
+  check_model_json_fits(config, job, where);
+  DeepSeekConfig c = parse_deepseek_config(config, where);
+  // One tensor at a time is drawn in f32 before conversion; the embedding is the largest.
+  job.working_bytes = 4.0 * double(c.hidden_size) *
+                      std::max({double(c.vocab_size), double(c.intermediate_size),
+                                double(c.moe_intermediate_size) * double(std::max<int64_t>(1, c.n_shared_experts))});
+  job.working_note = "the largest tensor drawn in f32";
+  check_model_fits(c, job, where);
   ParamCounts pc = count_params(c);
+  check_disk_space(a.out, double(pc.total + pc.mtp) * job.bytes_per_param);
   std::fprintf(stderr, "writing %s: %.3fB parameters (%.3fB active/token), hidden %lld, %lld layers, %lld experts\n",
                a.out.c_str(), double(pc.total) / 1e9, double(pc.active) / 1e9, (long long)c.hidden_size,
                (long long)c.num_hidden_layers, (long long)c.n_routed_experts);

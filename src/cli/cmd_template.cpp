@@ -1,5 +1,6 @@
 // `seek template`: render a chat template for a messages file, exactly as the model would see it.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@ struct TemplateArgs {
 };
 
 std::string read_file(const std::string& path, const char* what) {
+  if (std::filesystem::is_directory(path)) throw Error(path + ": is a folder, expected a " + what);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(std::string("cannot read ") + what + " " + path);
   std::ostringstream ss;
@@ -49,7 +51,7 @@ ChatTemplate load(const TemplateArgs& a) {
   if (!a.builtin.empty()) builtin = parse_builtin_chat(a.builtin);
   if (!a.model.empty()) {
     ct = ChatTemplate::from_model_dir(a.model, builtin);
-    if (builtin && !ct->is_builtin()) ct = ChatTemplate::builtin(*builtin, ct->bos_token(), ct->eos_token());
+    if (builtin && !ct->is_builtin()) ct = ct->with_builtin(*builtin);
   } else if (builtin) {
     ct = ChatTemplate::builtin(*builtin);
   }

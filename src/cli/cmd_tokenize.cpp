@@ -2,6 +2,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "text/tokenizer/tokenizer.h"
 
 namespace seek::cli {
@@ -20,6 +22,8 @@ namespace {
 using json = nlohmann::json;
 
 std::string read_all(const std::string& path, const char* what) {
+  if (path.empty()) throw Error(std::string(what) + ": no path given");
+  if (path != "-" && std::filesystem::is_directory(path)) throw Error(path + ": is a folder, expected a " + what);
   if (path == "-") {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
@@ -30,6 +34,11 @@ std::string read_all(const std::string& path, const char* what) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// --tokenizer PATH: a tokenizer.json, a GGUF file, a model folder, or a training run (its latest checkpoint).
+Tokenizer open_tokenizer(const std::string& path) {
+  return Tokenizer::from_path(std::filesystem::is_directory(path) ? resolve_model_dir(path) : path);
 }
 
 void write_out(const std::string& s) {
@@ -53,14 +62,15 @@ std::string ids_json(const std::vector<int32_t>& ids) {
 struct TokenizeArgs {
   std::string tokenizer, text, file, jsonl;
   bool special = false, bos = false;
-  CLI::Option* text_opt = nullptr;  // --text "" is a valid (empty) text, so presence is read from here
+  // --text "" is a valid (empty) text, so presence is read from the options
+  CLI::Option *text_opt = nullptr, *file_opt = nullptr, *jsonl_opt = nullptr;
 };
 
 void run_tokenize(const TokenizeArgs& a) {
   const bool has_text = a.text_opt->count() > 0;
-  if (int(has_text) + int(!a.file.empty()) + int(!a.jsonl.empty()) != 1)
+  if (a.text_opt->count() + a.file_opt->count() + a.jsonl_opt->count() != 1)
     throw Error("tokenize: give exactly one of --text or --file");
-  const Tokenizer tok = Tokenizer::from_path(a.tokenizer);
+  const Tokenizer tok = open_tokenizer(a.tokenizer);
   if (a.bos && tok.bos_id() < 0) throw Error(a.tokenizer + ": --bos given, but the tokenizer has no BOS token");
   auto encode = [&](std::string_view text) {
     std::vector<int32_t> ids;
@@ -68,7 +78,7 @@ void run_tokenize(const TokenizeArgs& a) {
     tok.encode_append(text, a.special, ids);
     return ids;
   };
-  if (!a.jsonl.empty()) {
+  if (a.jsonl_opt->count()) {
     // Batch mode for tests: each line is one JSON string; each output line is its id array.
     std::istringstream in(read_all(a.jsonl, "jsonl file"));
     std::string line, out;
@@ -98,6 +108,7 @@ void run_tokenize(const TokenizeArgs& a) {
 struct DetokenizeArgs {
   std::string tokenizer, ids, ids_json, file, jsonl;
   bool skip_special = false;
+  CLI::Option *ids_opt = nullptr, *ids_json_opt = nullptr, *file_opt = nullptr, *jsonl_opt = nullptr;
 };
 
 // Ids as a JSON array, or integers separated by commas and/or whitespace.
@@ -119,18 +130,29 @@ std::vector<int64_t> parse_ids(const std::string& s, const std::string& what) {
     }
     return ids;
   }
+  // Integers separated by one comma (with any spaces around it) or by whitespace alone; "1,,2" or a trailing comma
+  // is a missing id, not a separator.
+  auto space = [&](size_t k) { return k < s.size() && std::isspace(static_cast<unsigned char>(s[k])); };
   std::vector<int64_t> ids;
+  bool need_id = false;  // after a comma
   while (i < s.size()) {
     size_t j = i;
-    while (j < s.size() && s[j] != ',' && !std::isspace(static_cast<unsigned char>(s[j]))) j++;
+    while (j < s.size() && s[j] != ',' && !space(j)) j++;
     int64_t v = 0;
     auto [end, ec] = std::from_chars(s.data() + i, s.data() + j, v);
-    if (j == i || ec != std::errc() || end != s.data() + j)
+    if (j == i)
+      throw Error(what + ": an empty token id (a comma doubled, or at the start; expected integers like 1,2,3)");
+    if (ec != std::errc() || end != s.data() + j)
       throw Error(what + ": '" + s.substr(i, j - i) + "' is not a token id (expected integers like 1,2,3)");
     ids.push_back(v);
     i = j;
-    while (i < s.size() && (s[i] == ',' || std::isspace(static_cast<unsigned char>(s[i])))) i++;
+    while (space(i)) i++;
+    need_id = i < s.size() && s[i] == ',';
+    if (need_id) i++;
+    while (space(i)) i++;
   }
+  if (need_id) throw Error(what + ": a comma with no token id after it (expected integers like 1,2,3)");
+  if (ids.empty()) throw Error(what + ": no token ids (expected integers like 1,2,3)");
   return ids;
 }
 
@@ -147,10 +169,10 @@ std::vector<int32_t> checked(const std::vector<int64_t>& ids, const Tokenizer& t
 }
 
 void run_detokenize(const DetokenizeArgs& a) {
-  int given = int(!a.ids.empty()) + int(!a.ids_json.empty()) + int(!a.file.empty()) + int(!a.jsonl.empty());
+  const size_t given = a.ids_opt->count() + a.ids_json_opt->count() + a.file_opt->count() + a.jsonl_opt->count();
   if (given != 1) throw Error("detokenize: give exactly one of --ids, --ids-json or --file");
-  const Tokenizer tok = Tokenizer::from_path(a.tokenizer);
-  if (!a.jsonl.empty()) {
+  const Tokenizer tok = open_tokenizer(a.tokenizer);
+  if (a.jsonl_opt->count()) {
     // Batch mode for tests: each line is a JSON array of ids; each output line is the text as a JSON string.
     std::istringstream in(read_all(a.jsonl, "jsonl file"));
     std::string line, out;
@@ -166,12 +188,16 @@ void run_detokenize(const DetokenizeArgs& a) {
     return;
   }
   std::vector<int64_t> ids;
-  if (!a.ids.empty()) ids = parse_ids(a.ids, "--ids");
-  if (!a.ids_json.empty()) {
+  if (a.ids_opt->count()) {
+    if (a.ids.find_first_not_of(" \t\n") == std::string::npos)
+      throw Error("--ids: empty; expected token ids like 1,2,3");
+    ids = parse_ids(a.ids, "--ids");
+  }
+  if (a.ids_json_opt->count()) {
     if (a.ids_json.find('[') == std::string::npos) throw Error("--ids-json: expected a JSON array like [1,2,3]");
     ids = parse_ids(a.ids_json, "--ids-json");
   }
-  if (!a.file.empty()) ids = parse_ids(read_all(a.file, "ids file"), a.file);
+  if (a.file_opt->count()) ids = parse_ids(read_all(a.file, "ids file"), a.file);
   write_out(tok.decode(checked(ids, tok, "detokenize"), a.skip_special));
 }
 
@@ -180,27 +206,30 @@ void run_detokenize(const DetokenizeArgs& a) {
 void register_tokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   auto* cmd = app.add_subcommand("tokenize", "turn text into token ids (printed as one JSON array)");
-  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json, a model folder holding one, or a .gguf file")
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "tokenizer.json, a .gguf file, a model folder or a training run (its latest checkpoint)")
       ->required();
   args->text_opt = cmd->add_option("--text", args->text, "the text to encode");
-  cmd->add_option("--file", args->file, "encode the contents of this file ('-' for stdin)");
+  args->file_opt = cmd->add_option("--file", args->file, "encode the contents of this file ('-' for stdin)");
   cmd->add_flag("--special", args->special,
                 "recognise special tokens spelled in the text (e.g. <｜end▁of▁sentence｜>)");
   cmd->add_flag("--bos", args->bos, "put the BOS token first");
-  cmd->add_option("--jsonl", args->jsonl, "batch mode for tests")->group("");
+  args->jsonl_opt = cmd->add_option("--jsonl", args->jsonl, "batch mode for tests")->group("");
   cmd->callback([args] { run_tokenize(*args); });
 }
 
 void register_detokenize(CLI::App& app) {
   auto args = std::make_shared<DetokenizeArgs>();
   auto* cmd = app.add_subcommand("detokenize", "turn token ids into text (printed exactly, no newline added)");
-  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json, a model folder holding one, or a .gguf file")
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "tokenizer.json, a .gguf file, a model folder or a training run (its latest checkpoint)")
       ->required();
-  cmd->add_option("--ids", args->ids, "comma-separated ids, e.g. 1,2,3");
-  cmd->add_option("--ids-json", args->ids_json, "a JSON array of ids, e.g. '[1,2,3]'");
-  cmd->add_option("--file", args->file, "a file of ids: a JSON array, or integers separated by commas/whitespace");
+  args->ids_opt = cmd->add_option("--ids", args->ids, "comma-separated ids, e.g. 1,2,3");
+  args->ids_json_opt = cmd->add_option("--ids-json", args->ids_json, "a JSON array of ids, e.g. '[1,2,3]'");
+  args->file_opt =
+      cmd->add_option("--file", args->file, "a file of ids: a JSON array, or integers separated by commas/whitespace");
   cmd->add_flag("--skip-special", args->skip_special, "leave special tokens out of the text");
-  cmd->add_option("--jsonl", args->jsonl, "batch mode for tests")->group("");
+  args->jsonl_opt = cmd->add_option("--jsonl", args->jsonl, "batch mode for tests")->group("");
   cmd->callback([args] { run_detokenize(*args); });
 }
 

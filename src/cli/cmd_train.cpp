@@ -1,75 +1,129 @@
 // seek train: pretrain a DeepSeek-V3-architecture model from scratch on token shards made by `seek data`.
+// Ctrl-C or SIGTERM stops at the end of the current step with a checkpoint; `seek train --out RUN --resume` continues.
+#include <csignal>
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/terminal.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "train/presets.h"
 #include "train/trainer.h"
 
 namespace seek::cli {
 
 namespace {
+using json = nlohmann::json;
+
 struct TrainArgs {
   std::string config, preset, data, out, precision;
   int64_t max_steps = 0, seq_len = 0, batch = 0;
-  double price = -1;
+  double price = 0;
   uint64_t seed = 0;
-  bool resume = false, seed_set = false;
+  bool resume = false;
   int threads = 0;
+  std::vector<std::pair<CLI::Option*, const char*>> flags;  // option -> the config key it sets
 };
 
-void run_train(const TrainArgs& a) {
-  train::TrainConfig c;
+// The points where the crash tests kill the run (SEEK_TEST_KILL_AFTER_STEP=N: after step N, its metrics written
+// and no checkpoint; SEEK_TEST_KILL_IN_CHECKPOINT=N: half-way through writing checkpoint N), and where Ctrl-C or
+// SIGTERM stops it.
+class CliHooks : public train::TrainHooks {
+ public:
+  bool stop_after_step(int64_t step) override {
+    if (env_step("SEEK_TEST_KILL_AFTER_STEP") == step) std::raise(SIGKILL);
+    return StopRequest::requested();
+  }
+  void inside_checkpoint(int64_t step) override {
+    if (env_step("SEEK_TEST_KILL_IN_CHECKPOINT") == step) std::raise(SIGKILL);
+  }
+
+ private:
+  static int64_t env_step(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoll(v) : -1;
+  }
+};
+
+// What the user set: the --config file's keys, with each flag that was given over them.
+json settings_of(const TrainArgs& a) {
+  json s = json::object();
   if (!a.config.empty()) {
-    std::ifstream f(a.config);
-    check(bool(f), a.config + ": cannot open");
-    nlohmann::json j;
     try {
-      j = nlohmann::json::parse(f);
-    } catch (const nlohmann::json::exception& e) {
+      s = json::parse(read_text_file(a.config));
+    } catch (const json::exception& e) {
       throw Error(a.config + ": not valid JSON: " + e.what());
     }
-    c = train::parse_train_config(j, a.config);
+    train::parse_train_config(s, a.config);  // unknown keys and wrong types, named in this file
   }
-  if (!a.preset.empty()) {
-    train::preset_model_config(a.preset, 1, 0, 1);  // validates the name
-    c.preset = a.preset;
-    c.model = nullptr;
+  const json values = {{"preset", a.preset},
+                       {"data", a.data},
+                       {"out", a.out},
+                       {"max_steps", a.max_steps},
+                       {"seq_len", a.seq_len},
+                       {"batch_size", a.batch},
+                       {"precision", a.precision},
+                       {"price_per_hour", a.price},
+                       {"seed", a.seed},
+                       {"threads", a.threads}};
+  for (const auto& [opt, key] : a.flags)
+    if (opt->count()) s[key] = values[key];
+  if (s.contains("preset") && s.contains("model") && a.preset.size()) s.erase("model");  // --preset replaces it
+  if (!a.preset.empty()) train::preset_model_config(a.preset, 1, 0, 1);                  // validates the name
+  return s;
+}
+
+void run_train(const TrainArgs& a) {
+  train::TrainRequest req;
+  req.settings = settings_of(a);
+  req.resume = a.resume;
+  CliHooks hooks;
+  req.hooks = &hooks;
+  StopRequest stop(
+      "\nseek train: stopping after this step and writing a checkpoint (press Ctrl-C again to quit "
+      "at once)\n");
+  const json summary = train::run_training(req);
+  std::printf("%s\n", summary.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+  std::fflush(stdout);
+  if (summary.value("stopped_early", false)) {
+    const std::string out = req.settings.value("out", std::string());
+    std::fprintf(
+        stderr, "seek train: stopped after step %lld; checkpoint %s. Continue with: seek train --out %s --resume\n",
+        (long long)summary.value("steps", int64_t(0)), summary.value("checkpoint", std::string()).c_str(), out.c_str());
+    throw ExitStatus{128 + StopRequest::signal_number()};
   }
-  if (!a.data.empty()) c.data = a.data;
-  if (!a.out.empty()) c.out = a.out;
-  if (a.max_steps > 0) c.max_steps = a.max_steps;
-  if (a.seq_len > 0) c.seq_len = a.seq_len;
-  if (a.batch > 0) c.batch_size = a.batch;
-  if (a.price >= 0) c.price_per_hour = a.price;
-  if (!a.precision.empty()) c.precision = a.precision;
-  if (a.seed_set) c.seed = a.seed;
-  if (a.threads > 0) c.threads = a.threads;
-  const nlohmann::json summary = train::run_training(c, a.resume);
-  std::printf("%s\n", summary.dump().c_str());
 }
 }  // namespace
 
 void register_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "pretrain a DeepSeek-V3-architecture model (MLA + MoE + MTP) from scratch");
-  cmd->add_option("--config", a->config, "training config JSON (model shape and hyper-parameters)");
-  cmd->add_option("--preset", a->preset,
-                  "built-in model shape: tiny (~5M) or small (~25M), sized to the data's vocabulary");
-  cmd->add_option("--data", a->data, "token shards folder made by `seek data`");
-  cmd->add_option("--out", a->out, "output folder: checkpoints, metrics.jsonl, report.html, summary.json");
-  cmd->add_option("--max-steps", a->max_steps, "optimizer steps to train to");
-  cmd->add_option("--seq-len", a->seq_len, "tokens per sequence");
-  cmd->add_option("--batch", a->batch, "sequences per micro-batch");
-  cmd->add_option("--precision", a->precision, "GEMM operands: f32 or bf16");
-  cmd->add_option("--price-per-hour", a->price, "money per device-hour, for the cost summary");
-  cmd->add_option("--seed", a->seed, "random seed (weights, data order, samples)")->each([a](const std::string&) {
-    a->seed_set = true;
-  });
-  cmd->add_option("--threads", a->threads, "worker threads (default: all cores)");
-  cmd->add_flag("--resume", a->resume, "continue the run in --out from its latest checkpoint");
+  auto flag = [&](CLI::Option* o, const char* key) {
+    a->flags.emplace_back(o, key);
+    return o;
+  };
+  cmd->add_option("--config", a->config, "training config JSON (model shape and hyper-parameters; see README)");
+  flag(cmd->add_option("--preset", a->preset,
+                       "built-in model shape sized to the data's vocabulary: tiny (3.5M parameters + 0.4M per 1000 "
+                       "tokens of vocabulary) or small (27M + 0.8M per 1000); default tiny"),
+       "preset");
+  flag(cmd->add_option("--data", a->data, "token shards folder made by `seek data`"), "data");
+  flag(cmd->add_option("--out", a->out, "run folder: checkpoints, metrics.jsonl, report.html, summary.json"), "out");
+  flag(cmd->add_option("--max-steps", a->max_steps, "optimizer steps to train to (default 1000)"), "max_steps");
+  flag(cmd->add_option("--seq-len", a->seq_len, "tokens per sequence (default 128)"), "seq_len");
+  flag(cmd->add_option("--batch", a->batch, "sequences per micro-batch (default 16)"), "batch_size");
+  flag(cmd->add_option("--precision", a->precision, "GEMM operands: f32 or bf16 (default f32)"), "precision");
+  flag(cmd->add_option("--price-per-hour", a->price, "money per device-hour, for the cost summary (default 0)"),
+       "price_per_hour");
+  flag(cmd->add_option("--seed", a->seed, "random seed: weights, data order, samples (default 1)"), "seed");
+  add_threads_option(cmd, a->threads);
+  a->flags.emplace_back(cmd->get_option("--threads"), "threads");
+  cmd->add_flag("--resume", a->resume,
+                "continue the run in --out from its latest checkpoint, as it was recorded (other flags may only "
+                "repeat it, or change max_steps, cadences, threads and price)");
   cmd->callback([a] { run_train(*a); });
 }
 

@@ -4,6 +4,11 @@
 
 namespace seek::cli {
 
+// Thrown by a command that has said what it had to and ends with this exit status (e.g. 130 after Ctrl-C).
+struct ExitStatus {
+  int code;
+};
+
 void register_info(CLI::App& app);
 void register_forward(CLI::App& app);
 void register_generate(CLI::App& app);

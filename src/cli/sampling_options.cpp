@@ -1,6 +1,9 @@
 #include "cli/sampling_options.h"
 
+#include <cmath>
 #include <random>
+
+#include "core/error.h"
 
 namespace seek::cli {
 
@@ -13,19 +16,32 @@ void SamplingFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--presence-penalty", presence_penalty, "subtract once from generated tokens (0 = off)");
   cmd->add_option("--frequency-penalty", frequency_penalty, "subtract per repetition (0 = off)");
   cmd->add_option("--seed", seed, "random seed: same seed, same output (default: random)");
+  cmd->add_option("--stop", stop, "stop string (repeatable); generation ends before it");
 }
 
 SamplingParams SamplingFlags::apply(SamplingParams p) const {
-  if (temperature) p.temperature = *temperature;
+  auto take = [](const std::optional<float>& flag, const char* name, float& dst) {
+    if (!flag) return;
+    if (!std::isfinite(*flag))
+      throw Error(std::string(name) + ": " + std::to_string(*flag) + " is not a finite number");
+    dst = *flag;
+  };
+  take(temperature, "--temperature", p.temperature);
+  take(top_p, "--top-p", p.top_p);
+  take(min_p, "--min-p", p.min_p);
+  take(repetition_penalty, "--repetition-penalty", p.repetition_penalty);
+  take(presence_penalty, "--presence-penalty", p.presence_penalty);
+  take(frequency_penalty, "--frequency-penalty", p.frequency_penalty);
   if (top_k) p.top_k = *top_k;
-  if (top_p) p.top_p = *top_p;
-  if (min_p) p.min_p = *min_p;
-  if (repetition_penalty) p.repetition_penalty = *repetition_penalty;
-  if (presence_penalty) p.presence_penalty = *presence_penalty;
-  if (frequency_penalty) p.frequency_penalty = *frequency_penalty;
   p.seed = seed ? *seed : std::random_device{}();
   p.validate();
   return p;
+}
+
+const std::vector<std::string>& SamplingFlags::stop_strings() const {
+  for (const std::string& s : stop)
+    if (s.empty()) throw Error("--stop: an empty stop string (it would end every reply before its first token)");
+  return stop;
 }
 
 }  // namespace seek::cli

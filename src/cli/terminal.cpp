@@ -14,7 +14,40 @@ std::atomic<bool> g_interrupted{false};
 struct sigaction g_previous;
 
 void on_sigint(int) { g_interrupted.store(true); }
+
+// StopRequest's state, for its handler in the same way.
+std::atomic<int> g_stop_signal{0};
+const char* g_stop_notice = "";
+struct sigaction g_previous_int, g_previous_term;
+
+void on_stop(int sig) {
+  g_stop_signal.store(sig);
+  const char* m = g_stop_notice;
+  size_t n = 0;
+  while (m[n]) n++;
+  ssize_t ignored = ::write(2, m, n);  // async-signal-safe, unlike stdio
+  (void)ignored;
+}
 }  // namespace
+
+StopRequest::StopRequest(const char* notice) {
+  g_stop_notice = notice;
+  g_stop_signal.store(0);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;  // the second signal finds the default action again
+  sigaction(SIGINT, &sa, &g_previous_int);
+  sigaction(SIGTERM, &sa, &g_previous_term);
+}
+
+StopRequest::~StopRequest() {
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+}
+
+bool StopRequest::requested() { return g_stop_signal.load() != 0; }
+int StopRequest::signal_number() { return g_stop_signal.load(); }
 
 InterruptGuard::InterruptGuard() {
   struct sigaction sa {};

@@ -16,6 +16,18 @@ class InterruptGuard {
   static void clear();
 };
 
+// While alive, the first SIGINT (Ctrl-C) or SIGTERM sets requested() and prints `notice` on stderr; a second one
+// ends the process as usual. For long jobs that stop cleanly at their next safe point.
+class StopRequest {
+ public:
+  explicit StopRequest(const char* notice);
+  ~StopRequest();
+  StopRequest(const StopRequest&) = delete;
+  StopRequest& operator=(const StopRequest&) = delete;
+  static bool requested();
+  static int signal_number();  // the signal that asked (0: none)
+};
+
 enum class ReadResult { line, eof, interrupted };
 // Reads one line from standard input (without the newline). Ctrl-C while waiting gives `interrupted`.
 ReadResult read_line(std::string& line);

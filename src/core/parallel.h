@@ -5,13 +5,18 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "core/thread_pool.h"
 
 namespace seek {
 
-int pool_default_threads();    // SEEK_THREADS, else all cores
-void set_pool_threads(int n);  // n <= 0: the default. Call between jobs only (start-up, tests).
+int pool_default_threads();  // SEEK_THREADS (checked as below), else all cores
+int max_pool_threads();      // 4 per core: more threads only add switching
+// Throws Error naming `what` unless 1 <= n <= max_pool_threads().
+void check_thread_count(int64_t n, const std::string& what);
+// n == 0: the default; otherwise checked as above. Call between jobs only (start-up, tests).
+void set_pool_threads(int n);
 
 inline int num_threads() { return ThreadPool::instance().size(); }
 inline void set_num_threads(int n) { set_pool_threads(n); }

@@ -42,7 +42,9 @@ Progress::Progress(std::string label, int64_t total, std::string unit)
       tty_(isatty(2) == 1) {}
 
 Progress::~Progress() {
-  if (!finished_) done();
+  if (finished_) return;
+  finished_ = true;
+  draw(true);  // the work ended early (an error, a stop): the line shows how far it got, not 100%
 }
 
 void Progress::update(int64_t d) {

@@ -10,7 +10,7 @@ class Progress {
  public:
   // unit: what is counted ("B" shows bytes as KB/MB/GB, anything else is printed as is: "tok", "step").
   Progress(std::string label, int64_t total, std::string unit = "");
-  ~Progress();  // finishes the line if done() was not called
+  ~Progress();  // finishes the line where the work got to if done() was not called
   void add(int64_t n) { update(done_ + n); }
   void update(int64_t done);
   void done();

@@ -3,9 +3,14 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <memory>
 #include <mutex>
+
+#include "core/error.h"
 
 namespace seek {
 
@@ -21,16 +26,33 @@ std::unique_ptr<ThreadPool>& pool_slot() {
 }
 }  // namespace
 
+int max_pool_threads() { return 4 * int(std::max(1u, std::thread::hardware_concurrency())); }
+
+void check_thread_count(int64_t n, const std::string& what) {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (n < 1)
+    throw Error(what + ": " + std::to_string(n) + " threads; expected at least 1 (leave it out to use all " +
+                std::to_string(cores) + " cores)");
+  if (n > max_pool_threads())
+    throw Error(what + ": " + std::to_string(n) + " threads is more than 4 per core on this machine (" +
+                std::to_string(cores) + " cores, at most " + std::to_string(max_pool_threads()) + ")");
+}
+
 int pool_default_threads() {
-  if (const char* e = std::getenv("SEEK_THREADS")) {
-    int n = std::atoi(e);
-    if (n > 0) return n;
+  if (const char* e = std::getenv("SEEK_THREADS"); e && *e) {
+    int64_t n = 0;
+    const char* end = e + std::strlen(e);
+    auto [p, ec] = std::from_chars(e, end, n);
+    if (ec != std::errc() || p != end) throw Error(std::string("SEEK_THREADS='") + e + "' is not a whole number");
+    check_thread_count(n, "SEEK_THREADS");
+    return int(n);
   }
   return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 void set_pool_threads(int n) {
-  if (n <= 0) n = pool_default_threads();
+  if (n == 0) n = pool_default_threads();
+  check_thread_count(n, "threads");
   auto& slot = pool_slot();
   if (!slot || slot->size() != n) {
     slot.reset();

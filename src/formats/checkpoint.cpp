@@ -12,6 +12,11 @@ using json = nlohmann::json;
 
 std::string resolve_model_dir(const std::string& dir) {
   std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) throw Error(dir + ": no such model folder");
+  if (!fs::is_directory(st))
+    throw Error(dir +
+                ": is a file, not a model folder (a folder with config.json and *.safetensors, or a training run)");
   fs::path link = fs::path(dir) / "latest";
   if (fs::exists(fs::path(dir) / "config.json", ec) || !fs::is_symlink(fs::symlink_status(link, ec))) return dir;
   fs::path target = fs::read_symlink(link, ec);

@@ -11,7 +11,8 @@ namespace seek {
 
 // A training run's output folder (no config.json, but a `latest` symlink to its newest step-N checkpoint) stands for
 // that checkpoint, so `--model OUT` loads the newest checkpoint of a run; the link is read once, so a trainer
-// repointing it meanwhile cannot mix two steps. Any other folder is returned as given.
+// repointing it meanwhile cannot mix two steps. Any other folder is returned as given; a path that does not exist or
+// is a file is an Error saying which.
 std::string resolve_model_dir(const std::string& dir);
 
 class Checkpoint {

@@ -99,7 +99,10 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> file, const u
       e.shape.push_back(int64_t(v));
     }
     for (auto& o : val["data_offsets"])
-      if (!o.is_number_unsigned()) throw Error(t + "data_offsets " + val["data_offsets"].dump() + " are not integers");
+      if (!o.is_number_unsigned())
+        throw Error(t + "data_offsets " + val["data_offsets"].dump() +
+                    (o.is_number_integer() ? " holds a negative offset" : " are not integers") +
+                    ", expected two non-negative byte offsets [begin, end]");
     uint64_t b = val["data_offsets"][0].get<uint64_t>(), en = val["data_offsets"][1].get<uint64_t>();
     if (b > en) throw Error(t + "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(en));
     if (en > st.data_size_)

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "formats/escape.h"
 #include "formats/safetensors.h"
 
 namespace seek {
@@ -18,60 +19,6 @@ namespace seek {
 namespace {
 
 std::string sys_error() { return std::strerror(errno); }
-
-// Appends s as a JSON string the way Python's json.dumps does by default (ensure_ascii): '"' and '\\' escaped,
-// \b \f \n \r \t by letter, every other byte outside 0x20..0x7e as \uXXXX (lowercase hex), code points above
-// U+FFFF as a surrogate pair. Invalid UTF-8 cannot be written as JSON and is an error.
-void append_json_string(std::string& out, const std::string& s, const std::string& what) {
-  static const char* hex = "0123456789abcdef";
-  auto u4 = [&](uint32_t c) {
-    out += "\\u";
-    for (int sh = 12; sh >= 0; sh -= 4) out += hex[(c >> sh) & 15];
-  };
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    unsigned char b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      switch (b) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (b < 0x20 || b == 0x7f)
-            u4(b);
-          else
-            out += char(b);
-      }
-      i++;
-      continue;
-    }
-    int len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
-    uint32_t cp = len == 4 ? b & 0x07u : len == 3 ? b & 0x0fu : b & 0x1fu;
-    bool ok = len >= 2 && b < 0xf5 && i + size_t(len) <= s.size();
-    for (int k = 1; ok && k < len; k++) {
-      unsigned char c = static_cast<unsigned char>(s[i + size_t(k)]);
-      ok = (c & 0xc0) == 0x80;
-      cp = (cp << 6) | (c & 0x3fu);
-    }
-    // Overlong forms and surrogate code points are not valid UTF-8 either.
-    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && cp >= min_cp[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    if (!ok) throw Error(what + " is not valid UTF-8 (byte " + std::to_string(i) + ")");
-    if (cp > 0xffff) {
-      cp -= 0x10000;
-      u4(0xd800 + (cp >> 10));
-      u4(0xdc00 + (cp & 0x3ff));
-    } else {
-      u4(cp);
-    }
-    i += size_t(len);
-  }
-  out += '"';
-}
 
 DType stored_dtype(const Tensor& t, const SafetensorsWriteOptions& o) {
   return o.f32_to_bf16 && t.dtype == DType::F32 ? DType::BF16 : t.dtype;
@@ -115,7 +62,7 @@ std::string build_header(const std::vector<const std::pair<std::string, Tensor>*
     const Tensor& t = nt->second;
     size_t bytes = size_t(t.numel()) * dtype_size(stored_dtype(t, options));
     if (h.size() > 1) h += ',';
-    append_json_string(h, nt->first, where + "tensor name '" + nt->first + "'");
+    append_json_string(h, nt->first, {}, where + "tensor name '" + nt->first + "'");
     h += ":{\"dtype\":\"";
     h += safetensors_dtype_name(stored_dtype(t, options));
     h += "\",\"shape\":[";
@@ -137,9 +84,9 @@ std::string build_header(const std::vector<const std::pair<std::string, Tensor>*
     for (auto& [k, v] : options.metadata) {
       if (!first) h += ',';
       first = false;
-      append_json_string(h, k, where + "metadata key '" + k + "'");
+      append_json_string(h, k, {}, where + "metadata key '" + k + "'");
       h += ':';
-      append_json_string(h, v, where + "metadata value of '" + k + "'");
+      append_json_string(h, v, {}, where + "metadata value of '" + k + "'");
     }
     h += '}';
   }

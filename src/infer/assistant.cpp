@@ -54,12 +54,39 @@ void read_generation_config(const std::string& dir, Assistant& a, bool& have_sam
   }
 }
 
+// A checkpoint of `seek train` (pretraining): its trainer_state.json says so.
+bool is_seek_pretraining_checkpoint(const std::string& dir) {
+  const fs::path p = fs::path(dir) / "trainer_state.json";
+  if (!fs::exists(p)) return false;
+  const json j = json::parse(read_text_file(p.string()), nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.value("format", "") == "seek-trainer-state";
+}
+
+bool opens_reasoning(const ChatTemplate& chat) {
+  return prompt_opens_reasoning(chat.render(json::array({{{"role", "user"}, {"content", "x"}}}), true));
+}
+
+// The template a conversation with the model in `dir` uses (see Assistant::load), and where it came from.
+ChatTemplate pick_template(const std::string& dir, std::optional<BuiltinChat> override_with, std::string& origin) {
+  ChatTemplate folder = ChatTemplate::from_model_dir(dir);
+  if (override_with) {
+    origin = std::string("--template ") + (*override_with == BuiltinChat::deepseek_r1 ? "deepseek-r1" : "deepseek-v3");
+    return folder.with_builtin(*override_with);
+  }
+  if (is_seek_pretraining_checkpoint(dir) && opens_reasoning(folder)) {
+    origin = "built-in deepseek-v3 (a pretrained-only checkpoint: no reasoning template)";
+    return folder.with_builtin(BuiltinChat::deepseek_v3);
+  }
+  origin = folder.is_builtin() ? "built-in" : "the model folder";
+  return folder;
+}
+
 }  // namespace
 
 Assistant::Assistant(std::string d, std::unique_ptr<LanguageModel> m, Tokenizer t, ChatTemplate c)
     : dir(std::move(d)), model(std::move(m)), tokenizer(std::move(t)), chat(std::move(c)) {}
 
-Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> fallback,
+Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> template_override,
                           const std::string& adapter) {
   const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
   auto model = load_model_with_adapter(model_dir, adapter);
@@ -69,13 +96,15 @@ Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinCha
   if (tok.vocab_size() > model->vocab_size())
     throw Error(dir + ": tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but the model only " +
                 std::to_string(model->vocab_size()));
-  Assistant a(dir, std::move(model), std::move(tok), ChatTemplate::from_model_dir(dir, fallback));
+  std::string origin;
+  ChatTemplate chat = pick_template(dir, template_override, origin);
+  Assistant a(dir, std::move(model), std::move(tok), std::move(chat));
+  a.template_origin = origin;
   for (int64_t id : a.model->eos_token_ids()) add_id(a.stop_ids, id);
   add_id(a.stop_ids, a.tokenizer.eos_id());
   add_id(a.stop_ids, a.tokenizer.token_id(a.chat.eos_token()));
   // A reasoning model: its template opens <think> in the generation prompt, or strips </think> from history.
-  std::string probe = a.chat.render(json::array({{{"role", "user"}, {"content", "x"}}}), true);
-  a.reasoning = prompt_opens_reasoning(probe) || a.chat.source().find("</think>") != std::string::npos;
+  a.reasoning = opens_reasoning(a.chat) || a.chat.source().find("</think>") != std::string::npos;
   bool have_sampling = false;
   read_generation_config(dir, a, have_sampling);
   if (!have_sampling && a.reasoning) {

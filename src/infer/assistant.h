@@ -25,10 +25,15 @@ struct Assistant {
   SamplingParams sampling;        // defaults for this model
   std::vector<int32_t> stop_ids;  // end-of-sequence ids of the model, its tokenizer and its template
   bool reasoning = false;         // the template's generation prompt opens a <think> block, or it uses </think>
+  std::string template_origin;    // where the template came from, for messages: "the folder", "built-in ..."
 
+  // The chat template is, in order: `template_override` (a built-in, with the folder's special tokens); for a
+  // checkpoint written by `seek train` (pretraining only: trainer_state.json beside the weights), the folder's
+  // template unless it would open a <think> block, else the built-in DeepSeek-V3 one (a model that never learned
+  // <think> is not told to think); the folder's template; the built-in one chosen by the folder's name.
   // Throws Error naming what is missing (e.g. a folder without tokenizer.json). `adapter`: a LoRA adapter folder
   // applied to the model (model/lora.h, load_model_with_adapter), or empty.
-  static Assistant load(const std::string& dir, std::optional<BuiltinChat> fallback_template = std::nullopt,
+  static Assistant load(const std::string& dir, std::optional<BuiltinChat> template_override = std::nullopt,
                         const std::string& adapter = "");
 
   // The prompt text for `messages` (OpenAI-style), and its ids: special tokens in the rendered text are

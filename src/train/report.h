@@ -1,5 +1,11 @@
-// The training report: OUT/report.html, one self-contained page (inline SVG and CSS, no scripts, nothing fetched)
-// with a chart per metric from OUT/metrics.jsonl, the run summary, and the latest sample generations.
+// The training report: OUT/report.html, one self-contained page (inline SVG and CSS, no scripts, nothing fetched):
+//  - a headline: the model, the data, steps done of planned, the final validation loss against the unigram
+//    baseline, the training time and the cost;
+//  - charts as wide as the page allows, from OUT/metrics.jsonl, x = step: the next-token loss of training against
+//    the validation loss with the unigram baseline as a dashed line; the training objective (total, MTP); lr;
+//    gradient norm; expert load; throughput; utilization;
+//  - the latest samples after the prompts they continue;
+//  - the run summary as a table of labelled values with their units.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,10 +17,9 @@
 namespace seek {
 
 // Reads OUT/metrics.jsonl (missing or empty: the page says so) and writes OUT/report.html atomically (tmp +
-// rename). Charts, x = step: loss (with val_loss and mtp_loss overlaid), lr, grad_norm,
-// expert_load_max_over_mean, tokens_per_s, mfu. Records without a field, or with a null/NaN/inf value, are
-// skipped for that series; long series are downsampled (report_downsample). `summary` is shown as a table
-// (nested objects flattened to dotted keys). Throws Error naming the file on I/O failure or corrupt metrics.
+// rename). Records without a field, or with a null/NaN/inf value, are skipped for that series; long series are
+// downsampled (report_downsample). `summary` is the run summary (trainer.h); keys the page does not know are shown
+// with readable labels. Throws Error naming the file on I/O failure or corrupt metrics.
 void write_report_html(const std::string& out_dir, const nlohmann::json& summary);
 
 // At most this many points per series are drawn (plus the first and last point).

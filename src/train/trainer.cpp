@@ -3,26 +3,29 @@
 #include <malloc.h>
 
 #include <chrono>
-#include <csignal>
-#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <memory>
+#include <optional>
 #include <random>
 
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "core/parallel.h"
 #include "core/progress.h"
 #include "formats/safetensors_write.h"
-#include "text/tokenizer/tokenizer.h"
 #include "infer/session.h"
 #include "model/deepseek_train.h"
 #include "model/schema.h"
+#include "text/chat/chat_template.h"
+#include "text/tokenizer/tokenizer.h"
 #include "train/checkpoint_dir.h"
 #include "train/data_loader.h"
 #include "train/flops.h"
+#include "train/lr_schedule.h"
 #include "train/machine_peak.h"
+#include "train/memory_budget.h"
 #include "train/metrics.h"
 #include "train/presets.h"
 #include "train/report.h"
@@ -33,159 +36,30 @@ namespace seek::train {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-TrainConfig parse_train_config(const json& j, const std::string& where) {
-  check(j.is_object(), where + ": expected a JSON object");
-  TrainConfig c;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = it.value();
-    auto num = [&](auto& field) {
-      check(v.is_number(), where + ": field '" + k + "' must be a number");
-      using T = std::decay_t<decltype(field)>;
-      if constexpr (std::is_integral_v<T>) {
-        check(v.is_number_integer() || v.get<double>() == std::floor(v.get<double>()),
-              where + ": field '" + k + "' must be an integer");
-        field = T(v.get<double>());
-      } else {
-        field = v.get<T>();
-      }
-    };
-    auto str = [&](std::string& field) {
-      check(v.is_string(), where + ": field '" + k + "' must be a string");
-      field = v.get<std::string>();
-    };
-    if (k == "model") {
-      check(v.is_object(), where + ": field 'model' must be a config.json object");
-      c.model = v;
-    } else if (k == "preset")
-      str(c.preset);
-    else if (k == "data")
-      str(c.data);
-    else if (k == "out")
-      str(c.out);
-    else if (k == "seq_len")
-      num(c.seq_len);
-    else if (k == "batch_size")
-      num(c.batch_size);
-    else if (k == "grad_accum")
-      num(c.grad_accum);
-    else if (k == "max_steps")
-      num(c.max_steps);
-    else if (k == "optimizer") {
-      check(v.is_object(), where + ": field 'optimizer' must be an object");
-      for (auto o = v.begin(); o != v.end(); ++o) {
-        check(o.value().is_number(), where + ": optimizer." + o.key() + " must be a number");
-        if (o.key() == "beta1")
-          c.optimizer.beta1 = o.value();
-        else if (o.key() == "beta2")
-          c.optimizer.beta2 = o.value();
-        else if (o.key() == "eps")
-          c.optimizer.eps = o.value();
-        else if (o.key() == "weight_decay")
-          c.optimizer.weight_decay = o.value();
-        else
-          throw Error(where + ": unknown field 'optimizer." + o.key() + "'");
-      }
-    } else if (k == "lr_schedule")
-      c.lr_schedule = v;
-    else if (k == "grad_clip")
-      num(c.grad_clip);
-    else if (k == "mtp_lambda")
-      num(c.mtp_lambda);
-    else if (k == "balance_alpha")
-      num(c.balance_alpha);
-    else if (k == "bias_update_speed")
-      num(c.bias_update_speed);
-    else if (k == "init_std")
-      num(c.init_std);
-    else if (k == "seed")
-      num(c.seed);
-    else if (k == "precision")
-      str(c.precision);
-    else if (k == "eval_every")
-      num(c.eval_every);
-    else if (k == "eval_windows")
-      num(c.eval_windows);
-    else if (k == "sample_every")
-      num(c.sample_every);
-    else if (k == "sample_tokens")
-      num(c.sample_tokens);
-    else if (k == "checkpoint_every")
-      num(c.checkpoint_every);
-    else if (k == "keep_checkpoints")
-      num(c.keep_checkpoints);
-    else if (k == "log_every")
-      num(c.log_every);
-    else if (k == "price_per_hour")
-      num(c.price_per_hour);
-    else if (k == "threads")
-      num(c.threads);
-    else
-      throw Error(where + ": unknown field '" + k + "'");
-  }
-  return c;
-}
-
-json train_config_json(const TrainConfig& c) {
-  json j = {{"preset", c.preset},
-            {"data", c.data},
-            {"seq_len", c.seq_len},
-            {"batch_size", c.batch_size},
-            {"grad_accum", c.grad_accum},
-            {"max_steps", c.max_steps},
-            {"optimizer",
-             {{"beta1", c.optimizer.beta1},
-              {"beta2", c.optimizer.beta2},
-              {"eps", c.optimizer.eps},
-              {"weight_decay", c.optimizer.weight_decay}}},
-            {"lr_schedule", c.lr_schedule},
-            {"grad_clip", c.grad_clip},
-            {"mtp_lambda", c.mtp_lambda},
-            {"balance_alpha", c.balance_alpha},
-            {"bias_update_speed", c.bias_update_speed},
-            {"init_std", c.init_std},
-            {"seed", c.seed},
-            {"precision", c.precision}};
-  if (!c.model.is_null()) j["model"] = c.model;
-  return j;
-}
-
 namespace {
 
 double now_seconds_monotonic() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-void validate(const TrainConfig& c) {
-  auto pos = [](int64_t v, const char* name) {
-    check(v >= 1, std::string("train config: '") + name + "' must be >= 1, got " + std::to_string(v));
-  };
-  pos(c.seq_len, "seq_len");
-  pos(c.batch_size, "batch_size");
-  pos(c.grad_accum, "grad_accum");
-  pos(c.max_steps, "max_steps");
-  pos(c.eval_every, "eval_every");
-  pos(c.sample_every, "sample_every");
-  pos(c.checkpoint_every, "checkpoint_every");
-  pos(c.log_every, "log_every");
-  check(c.grad_clip >= 0, "train config: 'grad_clip' must be >= 0 (0: off)");
-  check(c.mtp_lambda >= 0 && c.balance_alpha >= 0 && c.bias_update_speed >= 0,
-        "train config: mtp_lambda, balance_alpha and bias_update_speed must be >= 0");
-  check(c.init_std > 0, "train config: 'init_std' must be > 0");
-  check(c.precision == "f32" || c.precision == "bf16",
-        "train config: 'precision' must be f32 or bf16, got '" + c.precision + "'");
-  check(!c.data.empty(), "train: no data folder (--data DIR, made by `seek data`)");
-  check(!c.out.empty(), "train: no output folder (--out DIR)");
-}
-
 json read_json_file(const std::string& path) {
-  std::ifstream f(path);
-  check(bool(f), path + ": cannot open");
   try {
-    return json::parse(f);
+    return json::parse(read_text_file(path));
   } catch (const json::exception& e) {
     throw Error(path + ": not valid JSON: " + e.what());
   }
+}
+
+// A number saved by an earlier part of the run; null (NaN and inf are written as null) or missing reads as NaN.
+double saved_number(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : std::nan("");
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
 }
 
 // Cross-entropy of the val split under the train split's unigram distribution (add-one smoothed): the loss a
@@ -214,270 +88,456 @@ double unigram_val_loss(const TokenDataset& d) {
   return n > 0 ? nll / double(n) : 0.0;
 }
 
+// What identifies the tokens a run trains on, recorded in its checkpoints: a resumed run must see the same.
+json data_fingerprint(const TokenDataset& d) {
+  return {{"tokenizer_fnv1a64", d.index().tokenizer_hash},
+          {"train_tokens", d.tokens(Split::train)},
+          {"val_tokens", d.tokens(Split::val)}};
+}
+
+// The data folder holds the tokenizer its tokens were made with (the checkpoints copy it), unchanged since.
+void check_data_tokenizer(const TokenDataset& d) {
+  const fs::path tj = fs::path(d.dir()) / "tokenizer.json";
+  if (!fs::exists(tj))
+    throw Error(tj.string() +
+                ": missing; a data folder holds the tokenizer its tokens were made with (run `seek data` "
+                "again)");
+  const std::string hash = fnv1a64_hex(read_text_file(tj.string()));
+  if (!d.index().tokenizer_hash.empty() && hash != d.index().tokenizer_hash)
+    throw Error(tj.string() + ": is not the tokenizer the shards were made with (its hash is " + hash +
+                ", index.json records " + d.index().tokenizer_hash + "); run `seek data` again with this tokenizer");
+}
+
+// The model's config.json object: the resumed checkpoint's, the config's "model", or the preset sized to the data.
+json model_config_json(const TrainConfig& c, const std::optional<std::string>& latest, const TokenDataset& data) {
+  if (latest) return read_json_file(*latest + "/config.json");
+  if (!c.model.is_null()) return c.model;
+  return preset_model_config(c.preset, data.vocab_size(), data.bos_id() < 0 ? data.eos_id() : data.bos_id(),
+                             data.eos_id());
+}
+
+// The model's shape, parsed and checked against the data and the machine before anything is allocated.
+DeepSeekConfig checked_model_config(const json& model_json, const TrainConfig& c, const TokenDataset& data,
+                                    const std::string& where) {
+  MemoryJob job{"training", kTrainingBytesPerParam, "f32 weights, gradients and two AdamW moments", 0, ""};
+  check_model_json_fits(model_json, job, where);
+  const DeepSeekConfig mc = parse_deepseek_config(model_json, where);
+  check(mc.vocab_size >= data.vocab_size(), where + ": vocab_size " + std::to_string(mc.vocab_size) +
+                                                " is smaller than the data's vocabulary (" +
+                                                std::to_string(data.vocab_size()) + ")");
+  check(c.seq_len + 1 <= mc.max_position_embeddings, "seq_len " + std::to_string(c.seq_len) +
+                                                         " + 1 exceeds the model's max_position_embeddings " +
+                                                         std::to_string(mc.max_position_embeddings));
+  job.working_bytes = training_activation_bytes(mc, c.batch_size, c.seq_len);
+  job.working_note =
+      "the activations of batch_size " + std::to_string(c.batch_size) + " x seq_len " + std::to_string(c.seq_len);
+  check_model_fits(mc, job, where);
+  return mc;
+}
+
+std::vector<seek::OptimizerParam> trainable_params(TrainableDeepSeek& model) {
+  std::vector<seek::OptimizerParam> ops;
+  for (auto& p : model.params().all())
+    if (p.trainable)
+      ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
+  return ops;
+}
+
+// What one optimizer step measured.
+struct StepStats {
+  Losses losses;  // averaged over the micro-batches; losses.mtp holds one value, the mean over the modules
+  double grad_norm = 0, lr = 0, seconds = 0, load_max_over_mean = 0;
+  int64_t tokens = 0;
+  json load_per_layer = json::object();  // max/mean per MoE layer ("layer 1", ..., "mtp 1")
+};
+
+class Trainer {
+ public:
+  Trainer(TrainConfig cfg, std::optional<std::string> latest, TrainerState state, TrainHooks* hooks);
+  json run();
+
+ private:
+  StepStats train_step();
+  void check_finite(const StepStats& s, json& rec);
+  double evaluate();
+  json sample_continuation();
+  json step_record(const StepStats& s) const;
+  void show_progress(const StepStats& s, Progress& bar, int64_t first);
+  void checkpoint();
+  void write_checkpoint_files(const std::string& dir);
+  std::string last_good_checkpoint() const;
+  json summary() const;
+
+  TrainConfig cfg_;
+  TrainHooks* hooks_;
+  const std::optional<std::string> latest_;  // the checkpoint resumed from
+  const TokenDataset data_;
+  const json model_json_;
+  const DeepSeekConfig mc_;
+  TrainableDeepSeek model_;
+  std::vector<seek::OptimizerParam> ops_;
+  AdamW opt_;
+  DataLoader loader_;
+  TrainerState st_;
+  MetricsWriter metrics_;
+  const Tokenizer tok_;
+  const LrSchedule schedule_;
+  LossOptions lopt_;
+  const FlopsPerToken fpt_;
+  const double peak_;
+  const ParamCounts pc_;
+  const double unigram_;
+  int64_t step_ = 0, tokens_seen_ = 0;
+  double train_seconds_ = 0, last_val_ = std::nan(""), last_loss_ = std::nan(""), last_total_ = std::nan("");
+  double last_load_ = 0;
+  json last_sample_;
+  std::vector<int32_t> batch_;
+};
+
+Trainer::Trainer(TrainConfig cfg, std::optional<std::string> latest, TrainerState state, TrainHooks* hooks)
+    : cfg_(std::move(cfg)),
+      hooks_(hooks),
+      latest_(std::move(latest)),
+      data_(cfg_.data),
+      model_json_(model_config_json(cfg_, latest_, data_)),
+      mc_(checked_model_config(model_json_, cfg_, data_, latest_ ? *latest_ + "/config.json" : "model config")),
+      model_(mc_),
+      ops_(trainable_params(model_)),
+      opt_(cfg_.optimizer, ops_),
+      loader_(data_, Split::train, cfg_.seq_len, cfg_.batch_size, cfg_.seed),
+      st_(std::move(state)),
+      metrics_(cfg_.out, latest_ ? std::optional<int64_t>(st_.step) : std::nullopt),
+      tok_(Tokenizer::from_path(cfg_.data + "/tokenizer.json")),
+      schedule_(parse_lr_schedule(cfg_.lr_schedule, "train config: lr_schedule")),
+      fpt_(flops_per_token(mc_, cfg_.seq_len + 1, mc_.num_nextn_predict_layers)),
+      peak_(measured_matmul_peak_flops(cfg_.precision == "bf16" ? Precision::BF16 : Precision::F32)),
+      pc_(count_params(mc_)),
+      unigram_(unigram_val_loss(data_)),
+      batch_(static_cast<size_t>(cfg_.batch_size * (cfg_.seq_len + 1))) {
+  lopt_.mtp_lambda = cfg_.mtp_lambda;
+  lopt_.balance_alpha = cfg_.balance_alpha;
+  lopt_.precision = cfg_.precision == "bf16" ? Precision::BF16 : Precision::F32;
+  if (latest_) {
+    model_.load(*latest_);
+    restore_optimizer_state(st_, opt_);
+    loader_.restore({uint64_t(st_.data.epoch), uint64_t(st_.data.position)});
+    step_ = st_.step;
+    tokens_seen_ = st_.tokens_seen;
+    train_seconds_ = saved_number(st_.extra, "train_seconds");
+    if (!std::isfinite(train_seconds_)) train_seconds_ = 0;
+    last_val_ = saved_number(st_.extra, "last_val_loss");  // null before the first validation
+  } else {
+    model_.init_random(cfg_.seed, cfg_.init_std);
+    st_.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 1);
+  }
+}
+
+// One optimizer step: forward and backward over grad_accum micro-batches, clipping, AdamW (unless the step is not
+// finite: then nothing is updated), the expert-bias update.
+StepStats Trainer::train_step() {
+  const double t0 = now_seconds_monotonic();
+  const int64_t T = cfg_.seq_len + 1, B = cfg_.batch_size;
+  model_.params().zero_grad();
+  model_.reset_load();
+  StepStats s;
+  double mtp_sum = 0;
+  for (int64_t m = 0; m < cfg_.grad_accum; m++) {
+    loader_.next_batch(batch_.data());
+    const Losses L = model_.step(batch_.data(), B, T, lopt_, 1.0 / double(cfg_.grad_accum));
+    s.losses.total += L.total / double(cfg_.grad_accum);
+    s.losses.main += L.main / double(cfg_.grad_accum);
+    s.losses.balance += L.balance / double(cfg_.grad_accum);
+    for (double v : L.mtp) mtp_sum += v / double(cfg_.grad_accum) / double(L.mtp.size());
+  }
+  s.losses.mtp = {mtp_sum};
+  s.grad_norm = cfg_.grad_clip > 0 ? clip_grad_norm(ops_, cfg_.grad_clip) : global_grad_norm(ops_);
+  s.lr = schedule_.lr(step_);
+  s.tokens = B * cfg_.seq_len * cfg_.grad_accum;
+  if (!std::isfinite(s.losses.total) || !std::isfinite(s.grad_norm)) return s;  // check_finite stops the run
+  opt_.step(s.lr);
+  s.load_max_over_mean = model_.load_max_over_mean();
+  const auto names = model_.moe_layer_names();
+  for (size_t i = 0; i < names.size(); i++) {
+    const auto& l = model_.expert_load()[i];
+    int64_t sum = 0, mx = 0;
+    for (int64_t v : l) sum += v, mx = std::max(mx, v);
+    s.load_per_layer[names[i]] = sum > 0 ? double(mx) * double(l.size()) / double(sum) : 0.0;
+  }
+  model_.update_selection_bias(cfg_.bias_update_speed);
+  s.seconds = now_seconds_monotonic() - t0;
+  return s;
+}
+
+std::string Trainer::last_good_checkpoint() const {
+  const auto latest = latest_checkpoint(cfg_.out);
+  return (latest ? "the last good checkpoint is " + *latest : std::string("no checkpoint was written yet")) +
+         " (a smaller lr_schedule.peak_lr, or grad_clip > 0, usually helps)";
+}
+
+// A step (or its evaluation) that is not finite ends the run: its weights are never saved.
+void Trainer::check_finite(const StepStats& s, json& rec) {
+  const bool step_ok = std::isfinite(s.losses.total) && std::isfinite(s.grad_norm);
+  const bool val_ok = !rec.contains("val_loss") || std::isfinite(last_val_);
+  if (step_ok && val_ok) return;
+  rec["diverged"] = true;
+  metrics_.write(rec);
+  if (!step_ok)
+    throw Error("step " + std::to_string(step_) + ": training diverged (loss " + number_text(s.losses.total) +
+                ", next-token loss " + number_text(s.losses.main) + ", gradient norm " + number_text(s.grad_norm) +
+                "); the step was not applied and " + last_good_checkpoint());
+  throw Error("step " + std::to_string(step_) + ": training diverged (validation loss " + number_text(last_val_) +
+              ", training loss " + number_text(s.losses.main) + "); " + last_good_checkpoint());
+}
+
+// Mean next-token loss over the validation windows (the train split when the data has no val split).
+double Trainer::evaluate() {
+  const Split es = data_.tokens(Split::val) > cfg_.seq_len ? Split::val : Split::train;
+  ValidationWindows vw(data_, cfg_.seq_len, cfg_.eval_windows, es);
+  double sum = 0;
+  int64_t n = 0, got;
+  LossOptions o = lopt_;
+  o.mtp_depth = 0;
+  while ((got = vw.next_batch(batch_.data(), cfg_.batch_size)) > 0) {
+    const Losses L = model_.step(batch_.data(), got, cfg_.seq_len + 1, o, 1.0, /*forward_only=*/true);
+    sum += L.main * double(L.main_tokens);
+    n += L.main_tokens;
+  }
+  return n > 0 ? sum / double(n) : std::nan("");
+}
+
+// A continuation of the start of the val split at temperature 0.8, decoded on the live weights through the
+// inference model and the same session and sampler as `seek generate`. Its seed comes from the run's own RNG
+// (saved and restored), so a resumed run samples the same text.
+json Trainer::sample_continuation() {
+  const Split es = data_.tokens(Split::val) > 16 ? Split::val : Split::train;
+  GenerationRequest req;
+  req.prompt.resize(16);
+  data_.read(es, 0, 16, req.prompt.data());
+  req.max_tokens = std::min<int64_t>(cfg_.sample_tokens, mc_.max_position_embeddings - 17);
+  req.sampling.temperature = 0.8f;
+  req.sampling.seed = st_.rng();
+  Session session(model_.inference_model(), &tok_);
+  const GenerationResult g = session.generate(req, [](const std::string&) {});
+  return {{"step", step_}, {"prompt", tok_.decode(req.prompt)}, {"text", g.text}};
+}
+
+// The metrics line of a step: "loss" is the next-token loss (what "val_loss" measures on held-out data),
+// "total_loss" the objective the gradients are of (plus the MTP and balance terms).
+json Trainer::step_record(const StepStats& s) const {
+  json rec = {{"step", step_},
+              {"loss", s.losses.main},
+              {"total_loss", s.losses.total},
+              {"lr", s.lr},
+              {"grad_norm", s.grad_norm},
+              {"tokens_per_s", s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0},
+              {"mfu", peak_ > 0 && s.seconds > 0 ? fpt_.training * double(s.tokens) / s.seconds / peak_ : 0.0},
+              {"expert_load_max_over_mean", s.load_max_over_mean},
+              {"expert_load_per_layer", s.load_per_layer},
+              {"tokens_seen", tokens_seen_}};
+  if (mc_.num_nextn_predict_layers > 0 && cfg_.mtp_lambda > 0) rec["mtp_loss"] = s.losses.mtp[0];
+  if (cfg_.balance_alpha > 0) rec["balance_loss"] = s.losses.balance;
+  return rec;
+}
+
+void Trainer::show_progress(const StepStats& s, Progress& bar, int64_t first) {
+  char note[200];
+  std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  (total %.3f)  lr %.2e  %.0f tok/s  load %.2f",
+                (long long)step_, s.losses.main, last_val_, s.losses.total, s.lr,
+                s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0, s.load_max_over_mean);
+  bar.set_note(note);
+  bar.update(step_ - first);
+}
+
+void Trainer::write_checkpoint_files(const std::string& dir) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& p : model_.params().all())
+    tensors.emplace_back(p.name, Tensor::view_of(DType::F32, p.shape, p.value.data(), nullptr));
+  save_safetensors(dir + "/model.safetensors", tensors);
+  if (hooks_) hooks_->inside_checkpoint(step_);
+  const std::string cj = model_json_.dump(2) + "\n";
+  write_file_durable(dir + "/config.json", cj.data(), cj.size());
+  const std::string tj = read_text_file(cfg_.data + "/tokenizer.json");
+  write_file_durable(dir + "/tokenizer.json", tj.data(), tj.size());
+  // The data's tokenizer_config.json, with a chat template that does not open <think>: a pretrained model has
+  // never learned to reason, and `seek chat` on it should show its text as an answer.
+  json tc = json::object();
+  if (fs::exists(cfg_.data + "/tokenizer_config.json")) tc = read_json_file(cfg_.data + "/tokenizer_config.json");
+  if (tc.is_object()) {
+    tc["chat_template"] = builtin_chat_source(BuiltinChat::deepseek_v3);
+    const std::string text = tc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    write_file_durable(dir + "/tokenizer_config.json", text.data(), text.size());
+  }
+  capture_optimizer_state(opt_, st_);
+  st_.step = step_;
+  st_.tokens_seen = tokens_seen_;
+  const DataLoader::State ls = loader_.state();
+  st_.data = {int64_t(ls.epoch), int64_t(ls.position)};
+  st_.extra = {{"train_seconds", train_seconds_},
+               {"last_val_loss", last_val_},
+               {"config", train_config_json(cfg_)},
+               {"data_fingerprint", data_fingerprint(data_)}};
+  write_trainer_state(dir, st_);
+}
+
+void Trainer::checkpoint() {
+  commit_checkpoint(cfg_.out, step_, int(cfg_.keep_checkpoints),
+                    [&](const std::string& dir) { write_checkpoint_files(dir); });
+  json s = summary();
+  const std::string text = s.dump(2) + "\n";
+  write_file_durable(cfg_.out + "/summary.json", text.data(), text.size());
+  write_report_html(cfg_.out, s);
+}
+
+json Trainer::summary() const {
+  const double achieved = train_seconds_ > 0 ? fpt_.training * double(tokens_seen_) / train_seconds_ : 0.0;
+  const std::string threads = std::to_string(num_threads()) + " threads";
+  json s = {{"model",
+             {{"architecture", mc_.model_type},
+              {"layers", mc_.num_hidden_layers},
+              {"hidden", mc_.hidden_size},
+              {"routed_experts", mc_.n_routed_experts},
+              {"experts_per_token", mc_.num_experts_per_tok},
+              {"mtp_depth", mc_.num_nextn_predict_layers},
+              {"vocab", mc_.vocab_size},
+              {"params_total", pc_.total + pc_.mtp},
+              {"params_active", pc_.active}}},
+            {"data", cfg_.data},
+            {"steps", step_},
+            {"max_steps", cfg_.max_steps},
+            {"tokens_seen", tokens_seen_},
+            {"seq_len", cfg_.seq_len},
+            {"batch_tokens", cfg_.batch_size * cfg_.seq_len * cfg_.grad_accum},
+            {"precision", cfg_.precision},
+            {"final_loss", last_loss_},
+            {"final_total_loss", last_total_},
+            {"final_val_loss", last_val_},
+            {"unigram_val_loss", unigram_},
+            {"expert_load_max_over_mean", last_load_},
+            {"flops_per_token", fpt_.training},
+            {"train_seconds", train_seconds_},
+            {"achieved_flops_per_s", achieved},
+            {"peak_flops_per_s", peak_},
+            {"peak_basis", "seek's own matmul on this machine, " + threads},
+            {"utilization", peak_ > 0 ? achieved / peak_ : 0.0},
+            {"device", "cpu (" + threads + ")"},
+            {"device_hours", train_seconds_ / 3600.0},
+            {"price_per_hour", cfg_.price_per_hour},
+            {"cost_usd", train_seconds_ / 3600.0 * cfg_.price_per_hour}};
+  if (!last_sample_.is_null()) s["last_sample"] = last_sample_;
+  return s;
+}
+
+json Trainer::run() {
+  std::fprintf(stderr,
+               "seek train: %s, %.2fM parameters (%.2fM active per token), %lld train tokens, unigram val loss "
+               "%.3f%s\n",
+               mc_.model_type.c_str(), double(pc_.total + pc_.mtp) / 1e6, double(pc_.active) / 1e6,
+               (long long)data_.tokens(Split::train), unigram_,
+               latest_ ? (", resuming at step " + std::to_string(step_)).c_str() : "");
+  Progress bar("train", cfg_.max_steps - step_, "step");
+  const int64_t first = step_;
+  bool stopped = false;
+  while (step_ < cfg_.max_steps && !stopped) {
+    StepStats s = train_step();
+    step_++;
+    tokens_seen_ += s.tokens;
+    train_seconds_ += s.seconds;
+    json rec = step_record(s);
+    check_finite(s, rec);
+    if (step_ % cfg_.eval_every == 0 || step_ == cfg_.max_steps) {
+      rec["val_loss"] = last_val_ = evaluate();
+      check_finite(s, rec);
+    }
+    last_loss_ = s.losses.main, last_total_ = s.losses.total, last_load_ = s.load_max_over_mean;
+    if (step_ % cfg_.sample_every == 0 || step_ == cfg_.max_steps) {
+      last_sample_ = sample_continuation();
+      rec["sample"] = last_sample_["text"];
+      rec["sample_prompt"] = last_sample_["prompt"];
+    }
+    if (step_ % cfg_.log_every == 0 || rec.contains("val_loss")) metrics_.write(rec);
+    const bool due = step_ % cfg_.checkpoint_every == 0 || step_ == cfg_.max_steps;
+    // The report follows the run: redrawn at every evaluation (and at every checkpoint).
+    if (rec.contains("val_loss") && !due) write_report_html(cfg_.out, summary());
+    show_progress(s, bar, first);
+    const bool stop_asked = hooks_ && hooks_->stop_after_step(step_);
+    stopped = stop_asked && step_ < cfg_.max_steps;  // asked during the last step: the run is complete anyway
+    if (due || stopped) checkpoint();
+  }
+  if (!stopped) bar.done();
+  json s = summary();
+  s["stopped_early"] = stopped;
+  if (stopped) s["checkpoint"] = (fs::path(cfg_.out) / ("step-" + std::to_string(step_))).string();
+  return s;
+}
+
+// The configuration and state of the run `request` asks for (see run_training).
+TrainConfig resolve_config(const TrainRequest& r, std::optional<std::string>& latest, TrainerState& st) {
+  check(r.settings.is_object() && r.settings.contains("out") && r.settings["out"].is_string() &&
+            !r.settings["out"].get<std::string>().empty(),
+        "train: no output folder (--out DIR)");
+  const std::string out = r.settings["out"].get<std::string>();
+  if (!r.resume) {
+    if (fs::exists(fs::path(out) / "latest"))
+      throw Error(out + " already holds a training run; use --resume to continue it or choose another --out");
+    TrainConfig cfg = parse_train_config(r.settings, "train settings");
+    validate_train_config(cfg);
+    complete_train_config(cfg);
+    return cfg;
+  }
+  latest = latest_checkpoint(out);
+  check(latest.has_value(), out + ": nothing to resume (no " + out + "/latest); run without --resume");
+  st = read_trainer_state(*latest);
+  const ResumedConfig rc = resume_train_config(st.extra.value("config", json::object()), r.settings, *latest);
+  TrainConfig cfg = rc.config;
+  validate_train_config(cfg);
+  const std::string steps = std::to_string(st.step);
+  if (st.step > cfg.max_steps)
+    throw Error(out + ": the run is at step " + steps + ", past --max-steps " + std::to_string(cfg.max_steps) +
+                "; to train on, resume with --max-steps above " + steps);
+  if (st.step == cfg.max_steps)
+    throw Error(out + ": the run is finished (step " + steps + " of max_steps " + steps +
+                "); to train on, resume with --max-steps above " + steps);
+  for (const std::string& o : rc.overrides)
+    std::fprintf(stderr, "seek train: resuming %s with %s%s\n", latest->c_str(), o.c_str(),
+                 o.rfind("max_steps", 0) == 0 ? "; the learning-rate schedule stays as recorded" : "");
+  return cfg;
+}
+
+// On resume, the data must be the recorded run's tokens (it may have moved).
+void check_same_data(const TrainerState& st, const std::string& data_dir, const std::string& checkpoint) {
+  const json recorded = st.extra.value("data_fingerprint", json());
+  if (recorded.is_null()) return;  // a checkpoint from before fingerprints were recorded
+  const json now = data_fingerprint(TokenDataset(data_dir));
+  if (now != recorded)
+    throw Error(data_dir + ": holds other tokens than the run being resumed was trained on (" + now.dump() + ", " +
+                checkpoint + " records " + recorded.dump() + ")");
+}
+
 }  // namespace
 
-json run_training(TrainConfig cfg, bool resume) {
-  validate(cfg);
+json run_training(const TrainRequest& request) {
+  std::optional<std::string> latest;
+  TrainerState st;
+  const TrainConfig cfg = resolve_config(request, latest, st);
+  check(fs::is_directory(cfg.data), cfg.data + ": no such data folder (made by `seek data`)");
+  if (latest) check_same_data(st, cfg.data, *latest);
+  check_data_tokenizer(TokenDataset(cfg.data));
   set_num_threads(cfg.threads);
   // Every step allocates and frees the same activation buffers. Keep freed memory in the heap instead of returning
   // it to the OS (and mapping it again, page fault by page fault, on the next step).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  const TokenDataset data(cfg.data);
+  Trainer trainer(cfg, latest, std::move(st), request.hooks);
+  return trainer.run();
+}
 
-  // ---- the model: from the checkpoint being resumed, the config's "model", or a preset sized to the data
-  const std::optional<std::string> latest = resume ? latest_checkpoint(cfg.out) : std::nullopt;
-  check(!resume || latest.has_value(),
-        cfg.out + ": nothing to resume (no " + cfg.out + "/latest); run without --resume");
-  if (!resume && fs::exists(fs::path(cfg.out) / "latest"))
-    throw Error(cfg.out + " already holds a training run; use --resume to continue it or choose another --out");
-  json model_json;
-  if (latest)
-    model_json = read_json_file(*latest + "/config.json");
-  else if (!cfg.model.is_null())
-    model_json = cfg.model;
-  else
-    model_json = preset_model_config(cfg.preset.empty() ? "tiny" : cfg.preset, data.vocab_size(),
-                                     data.bos_id() < 0 ? data.eos_id() : data.bos_id(), data.eos_id());
-  const DeepSeekConfig mc = parse_deepseek_config(model_json, latest ? *latest + "/config.json" : "model config");
-  check(mc.vocab_size >= data.vocab_size(), "model vocab_size " + std::to_string(mc.vocab_size) +
-                                                " is smaller than the data's vocabulary (" +
-                                                std::to_string(data.vocab_size()) + ")");
-  check(cfg.seq_len + 1 <= mc.max_position_embeddings, "seq_len " + std::to_string(cfg.seq_len) +
-                                                           " + 1 exceeds the model's max_position_embeddings " +
-                                                           std::to_string(mc.max_position_embeddings));
-  if (cfg.lr_schedule.is_null())
-    cfg.lr_schedule = {{"type", "cosine"},
-                       {"peak_lr", 3e-3},
-                       {"min_lr", 3e-4},
-                       {"warmup_steps", std::max<int64_t>(1, cfg.max_steps / 20)},
-                       {"total_steps", cfg.max_steps}};
-  const LrSchedule schedule = parse_lr_schedule(cfg.lr_schedule, "train config: lr_schedule");
-
-  TrainableDeepSeek model(mc);
-  TrainerState st;
-  if (latest) {
-    model.load(*latest);
-    st = read_trainer_state(*latest);
-    const json saved = st.extra.value("config", json());
-    json now = train_config_json(cfg);
-    for (const char* k : {"seq_len", "batch_size", "grad_accum", "seed", "precision", "mtp_lambda", "balance_alpha"})
-      if (saved.contains(k) && saved[k] != now[k])
-        throw Error(*latest + ": the run being resumed used " + k + " = " + saved[k].dump() + ", not " + now[k].dump() +
-                    "; resume with the same configuration");
-  } else {
-    model.init_random(cfg.seed, cfg.init_std);
-    st.rng.seed(cfg.seed * 0x9E3779B97F4A7C15ull + 1);
-  }
-  std::vector<seek::OptimizerParam> ops;
-  for (auto& p : model.params().all())
-    if (p.trainable)
-      ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
-  AdamW opt(cfg.optimizer, ops);
-  if (latest) restore_optimizer_state(st, opt);
-  DataLoader loader(data, Split::train, cfg.seq_len, cfg.batch_size, cfg.seed);
-  if (latest) loader.restore({uint64_t(st.data.epoch), uint64_t(st.data.position)});
-  MetricsWriter metrics(cfg.out, latest ? std::optional<int64_t>(st.step) : std::nullopt);
-
-  std::optional<Tokenizer> tok;
-  if (fs::exists(fs::path(cfg.data) / "tokenizer.json")) tok = Tokenizer::from_path(cfg.data + "/tokenizer.json");
-
-  LossOptions lopt;
-  lopt.mtp_lambda = cfg.mtp_lambda;
-  lopt.balance_alpha = cfg.balance_alpha;
-  lopt.precision = cfg.precision == "bf16" ? Precision::BF16 : Precision::F32;
-  const int64_t depth = mc.num_nextn_predict_layers;
-  const FlopsPerToken fpt = flops_per_token(mc, cfg.seq_len + 1, depth);
-  const double peak = measured_matmul_peak_flops(cfg.precision == "bf16" ? Precision::BF16 : Precision::F32);
-  const ParamCounts pc = count_params(mc);
-  const double unigram = unigram_val_loss(data);
-
-  int64_t step = st.step, tokens_seen = st.tokens_seen;
-  double train_seconds = st.extra.value("train_seconds", 0.0);
-  double last_val = st.extra.value("last_val_loss", std::nan(""));
-  double last_loss = std::nan(""), last_load = 0;
-  json last_sample;
-  const int64_t T = cfg.seq_len + 1, B = cfg.batch_size;
-  std::vector<int32_t> batch(static_cast<size_t>(B * T));
-
-  auto summary = [&]() {
-    const double achieved = train_seconds > 0 ? fpt.training * double(tokens_seen) / train_seconds : 0.0;
-    json s = {{"model",
-               {{"architecture", mc.model_type},
-                {"layers", mc.num_hidden_layers},
-                {"hidden", mc.hidden_size},
-                {"routed_experts", mc.n_routed_experts},
-                {"experts_per_token", mc.num_experts_per_tok},
-                {"mtp_depth", depth},
-                {"vocab", mc.vocab_size},
-                {"params_total", pc.total + pc.mtp},
-                {"params_active", pc.active}}},
-              {"steps", step},
-              {"tokens_seen", tokens_seen},
-              {"seq_len", cfg.seq_len},
-              {"batch_tokens", B * cfg.seq_len * cfg.grad_accum},
-              {"precision", cfg.precision},
-              {"final_loss", last_loss},
-              {"final_val_loss", last_val},
-              {"unigram_val_loss", unigram},
-              {"expert_load_max_over_mean", last_load},
-              {"flops_per_token", fpt.training},
-              {"train_seconds", train_seconds},
-              {"achieved_flops_per_s", achieved},
-              {"peak_flops_per_s", peak},
-              {"peak_basis", "seek's own matmul on this machine, " + std::to_string(num_threads()) + " threads"},
-              {"utilization", peak > 0 ? achieved / peak : 0.0},
-              {"device", "cpu (" + std::to_string(num_threads()) + " threads)"},
-              {"device_hours", train_seconds / 3600.0},
-              {"price_per_hour", cfg.price_per_hour},
-              {"cost_usd", train_seconds / 3600.0 * cfg.price_per_hour}};
-    return s;
-  };
-  auto save = [&]() {
-    commit_checkpoint(cfg.out, step, int(cfg.keep_checkpoints), [&](const std::string& dir) {
-      std::vector<std::pair<std::string, Tensor>> tensors;
-      for (auto& p : model.params().all())
-        tensors.emplace_back(p.name, Tensor::view_of(DType::F32, p.shape, p.value.data(), nullptr));
-      save_safetensors(dir + "/model.safetensors", tensors);
-      // Fault injection for the crash tests: die half-way through writing this checkpoint.
-      if (const char* crash = std::getenv("SEEK_TEST_KILL_IN_CHECKPOINT"); crash && std::atoll(crash) == step)
-        std::raise(SIGKILL);
-      const std::string cj = model_json.dump(2) + "\n";
-      write_file_durable(dir + "/config.json", cj.data(), cj.size());
-      for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) {
-        const fs::path src = fs::path(cfg.data) / f;
-        if (!fs::exists(src)) continue;
-        std::ifstream in(src, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        write_file_durable(dir + "/" + f, bytes.data(), bytes.size());
-      }
-      capture_optimizer_state(opt, st);
-      st.step = step;
-      st.tokens_seen = tokens_seen;
-      const DataLoader::State ls = loader.state();
-      st.data = {int64_t(ls.epoch), int64_t(ls.position)};
-      st.extra = {{"train_seconds", train_seconds}, {"last_val_loss", last_val}, {"config", train_config_json(cfg)}};
-      write_trainer_state(dir, st);
-    });
-    const json s = summary();
-    const std::string text = s.dump(2) + "\n";
-    write_file_durable(cfg.out + "/summary.json", text.data(), text.size());
-    write_report_html(cfg.out, s);
-  };
-  auto val_loss = [&]() {
-    const Split es = data.tokens(Split::val) > cfg.seq_len ? Split::val : Split::train;
-    ValidationWindows vw(data, cfg.seq_len, cfg.eval_windows, es);
-    double sum = 0;
-    int64_t n = 0, got;
-    while ((got = vw.next_batch(batch.data(), B)) > 0) {
-      LossOptions o = lopt;
-      o.mtp_depth = 0;
-      const Losses L = model.step(batch.data(), got, T, o, 1.0, /*forward_only=*/true);
-      sum += L.main * double(L.main_tokens);
-      n += L.main_tokens;
-    }
-    return n > 0 ? sum / double(n) : std::nan("");
-  };
-  auto sample = [&]() {
-    // A continuation of the start of the val split at temperature 0.8, decoded on the live weights through the
-    // inference model and the same session and sampler as `seek generate`. Its seed comes from the run's own RNG
-    // (saved and restored), so a resumed run samples the same text.
-    const Split es = data.tokens(Split::val) > 16 ? Split::val : Split::train;
-    GenerationRequest req;
-    req.prompt.resize(16);
-    data.read(es, 0, 16, req.prompt.data());
-    req.max_tokens = cfg.sample_tokens;
-    req.sampling.temperature = 0.8f;
-    req.sampling.seed = st.rng();
-    Session session(model.inference_model(), tok ? &*tok : nullptr);
-    const GenerationResult g = session.generate(req, [](const std::string&) {});
-    json s = {{"step", step}};
-    if (tok) {
-      s["prompt"] = tok->decode(req.prompt);
-      s["text"] = g.text;
-    } else {
-      s["ids"] = g.tokens;
-    }
-    return s;
-  };
-
-  std::fprintf(
-      stderr, "seek train: %s, %.2fM parameters (%.2fM active per token), %lld train tokens, unigram val loss %.3f%s\n",
-      mc.model_type.c_str(), double(pc.total + pc.mtp) / 1e6, double(pc.active) / 1e6,
-      (long long)data.tokens(Split::train), unigram,
-      latest ? (", resuming at step " + std::to_string(step)).c_str() : "");
-  Progress bar("train", cfg.max_steps - step, "step");
-  const int64_t first = step;
-  while (step < cfg.max_steps) {
-    const double t0 = now_seconds_monotonic();
-    model.params().zero_grad();
-    model.reset_load();
-    Losses acc;
-    double mtp_sum = 0;
-    for (int64_t m = 0; m < cfg.grad_accum; m++) {
-      loader.next_batch(batch.data());
-      const Losses L = model.step(batch.data(), B, T, lopt, 1.0 / double(cfg.grad_accum));
-      acc.total += L.total / double(cfg.grad_accum);
-      acc.main += L.main / double(cfg.grad_accum);
-      acc.balance += L.balance / double(cfg.grad_accum);
-      for (double v : L.mtp) mtp_sum += v / double(cfg.grad_accum) / double(L.mtp.size());
-    }
-    const double grad_norm = cfg.grad_clip > 0 ? clip_grad_norm(ops, cfg.grad_clip) : global_grad_norm(ops);
-    const double lr = schedule.lr(step);
-    opt.step(lr);
-    last_load = model.load_max_over_mean();
-    json load_per_layer = json::object();  // max/mean per MoE layer ("layer 1", ..., "mtp 1")
-    {
-      const auto names = model.moe_layer_names();
-      for (size_t i = 0; i < names.size(); i++) {
-        const auto& l = model.expert_load()[i];
-        int64_t sum = 0, mx = 0;
-        for (int64_t v : l) sum += v, mx = std::max(mx, v);
-        load_per_layer[names[i]] = sum > 0 ? double(mx) * double(l.size()) / double(sum) : 0.0;
-      }
-    }
-    model.update_selection_bias(cfg.bias_update_speed);
-    step++;
-    const int64_t tokens = B * cfg.seq_len * cfg.grad_accum;
-    tokens_seen += tokens;
-    const double dt = now_seconds_monotonic() - t0;
-    train_seconds += dt;
-    last_loss = acc.total;
-    json rec = {{"step", step},
-                {"loss", acc.total},
-                {"main_loss", acc.main},
-                {"lr", lr},
-                {"grad_norm", grad_norm},
-                {"tokens_per_s", double(tokens) / dt},
-                {"mfu", peak > 0 ? fpt.training * double(tokens) / dt / peak : 0.0},
-                {"expert_load_max_over_mean", last_load},
-                {"expert_load_per_layer", load_per_layer},
-                {"tokens_seen", tokens_seen}};
-    if (depth > 0 && cfg.mtp_lambda > 0) rec["mtp_loss"] = mtp_sum;
-    if (cfg.balance_alpha > 0) rec["balance_loss"] = acc.balance;
-    if (step % cfg.eval_every == 0 || step == cfg.max_steps) rec["val_loss"] = last_val = val_loss();
-    if (step % cfg.sample_every == 0 || step == cfg.max_steps) {
-      last_sample = sample();
-      rec["sample"] = last_sample.value("text", std::string());
-    }
-    if (step % cfg.log_every == 0 || rec.contains("val_loss")) metrics.write(rec);
-    // The report follows the run: redrawn at every evaluation (and at every checkpoint, below).
-    if (rec.contains("val_loss") && step % cfg.checkpoint_every != 0 && step != cfg.max_steps)
-      write_report_html(cfg.out, summary());
-    char note[160];
-    std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  lr %.2e  %.0f tok/s  load %.2f", (long long)step,
-                  acc.total, last_val, lr, double(tokens) / dt, last_load);
-    bar.set_note(note);
-    bar.update(step - first);
-    // Fault injection for the crash tests: die right after this step (its metrics line written, not checkpointed).
-    if (const char* crash = std::getenv("SEEK_TEST_KILL_AFTER_STEP"); crash && std::atoll(crash) == step)
-      std::raise(SIGKILL);
-    if (step % cfg.checkpoint_every == 0 || step == cfg.max_steps) save();
-  }
-  bar.done();
-  json s = summary();
-  if (!last_sample.is_null()) s["last_sample"] = last_sample;
-  return s;
+json run_training(const TrainConfig& cfg, bool resume, TrainHooks* hooks) {
+  TrainRequest r;
+  r.settings = train_config_json(cfg);
+  r.settings["out"] = cfg.out;
+  r.resume = resume;
+  r.hooks = hooks;
+  return run_training(r);
 }
 
 }  // namespace seek::train

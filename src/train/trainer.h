@@ -1,45 +1,51 @@
-// `seek train`: pretrain a DeepSeek-V3-architecture model on token shards. One run = a TrainConfig, an output
-// folder with checkpoints (OUT/step-N, OUT/latest), OUT/metrics.jsonl, OUT/report.html and OUT/summary.json.
+// `seek train`: pretrain a DeepSeek-V3-architecture model on token shards. One run = a TrainConfig and a run folder
+// OUT with checkpoints (OUT/step-N, OUT/latest), OUT/metrics.jsonl, OUT/report.html and OUT/summary.json. Every
+// checkpoint records the run's whole configuration, so OUT alone says how to continue it.
 #pragma once
 #include <cstdint>
-#include <optional>
-#include <string>
-
 #include <nlohmann/json.hpp>
 
-#include "train/adamw.h"
-#include "train/lr_schedule.h"
+#include "train/train_config.h"
 
 namespace seek::train {
 
-struct TrainConfig {
-  nlohmann::json model;  // a Hugging Face config.json object (model_type deepseek_v3 / deepseek_v2) ...
-  std::string preset;    // ... or a preset name (the vocabulary then comes from the data)
-  std::string data;      // token shards folder (seek data)
-  std::string out;
-  int64_t seq_len = 128, batch_size = 16, grad_accum = 1, max_steps = 1000;
-  AdamWConfig optimizer;
-  nlohmann::json lr_schedule;  // parse_lr_schedule; default: cosine, peak 3e-3, warmup 5% of max_steps
-  double grad_clip = 1.0;
-  double mtp_lambda = 0.3, balance_alpha = 1e-4;
-  // Expert-bias update speed gamma. V3 used 1e-3 over ~15K steps of 15M-token batches; runs of a few hundred
-  // small steps need the bias to move faster to balance within the run.
-  double bias_update_speed = 1e-2;
-  double init_std = 0.02;
-  uint64_t seed = 1;
-  std::string precision = "f32";  // GEMM operands: f32 or bf16
-  int64_t eval_every = 100, eval_windows = 32, sample_every = 200, sample_tokens = 120;
-  int64_t checkpoint_every = 250, keep_checkpoints = 2, log_every = 1;
-  double price_per_hour = 0;  // money per device-hour for the cost summary
-  int threads = 0;
+// The points at which a caller may act on a run in progress, and the only ones the loop consults: the crash tests
+// kill the process there, the command line turns Ctrl-C into a clean stop.
+class TrainHooks {
+ public:
+  virtual ~TrainHooks() = default;
+  // After step `step`: its metrics line is written, its checkpoint (if one is due) not yet. True stops the run
+  // cleanly: a checkpoint of this step is written and run_training returns with "stopped_early": true.
+  virtual bool stop_after_step(int64_t step) {
+    (void)step;
+    return false;
+  }
+  // Half-way through writing checkpoint `step`: its weights are in the temp folder, nothing is committed.
+  virtual void inside_checkpoint(int64_t step) { (void)step; }
 };
 
-// Reads the JSON file (unknown keys are errors naming the key). Fields missing from the file keep their defaults.
-TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where);
-nlohmann::json train_config_json(const TrainConfig& c);
+struct TrainRequest {
+  // The config keys the user set (train_config.h): a --config file's object with the command-line flags merged
+  // over it. "out" names the run folder.
+  nlohmann::json settings = nlohmann::json::object();
+  bool resume = false;  // continue OUT from OUT/latest
+  TrainHooks* hooks = nullptr;
+};
 
-// Runs (or with resume, continues from OUT/latest) and returns the run summary (also in OUT/summary.json).
-// A resumed run must be given the same configuration; it produces the same losses as an uninterrupted one.
-nlohmann::json run_training(TrainConfig cfg, bool resume);
+// Runs, or continues, and returns the run summary (also written to OUT/summary.json).
+//  - Fresh: the settings over the defaults (complete_train_config fills in and records the rest). OUT must not
+//    hold a run yet.
+//  - Resume: the configuration recorded in OUT/latest, the settings checked against it (resume_train_config; the
+//    overrides it allows are printed on stderr). The run then produces exactly the losses, validation losses and
+//    samples of an uninterrupted one. A finished run (at max_steps), or a data folder whose tokens differ from the
+//    recorded run's, is an Error.
+// Refused before anything is allocated: a model that does not fit in memory, a data folder without tokenizer.json
+// or whose tokenizer.json is not the one index.json recorded. A step whose loss or gradient norm is not finite, or
+// a validation loss that is not, ends the run with an Error naming the step; that step's weights are not saved, and
+// OUT/latest stays the last good checkpoint.
+nlohmann::json run_training(const TrainRequest& request);
+
+// The same with a whole configuration (its out, all its keys as settings).
+nlohmann::json run_training(const TrainConfig& cfg, bool resume, TrainHooks* hooks = nullptr);
 
 }  // namespace seek::train

@@ -176,8 +176,9 @@ TEST(Report, ChartsHaveOnePointPerFiniteValueMappedMonotonically) {
     EXPECT_LE(t, 6.0 + 0.2);
   }
   // Summary table (nested keys flattened, text escaped) and the newest sample first.
-  EXPECT_NE(html.find("<td>model.layers</td><td>4</td>"), std::string::npos);
-  EXPECT_NE(html.find("<td>note</td><td>&lt;x&gt;</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Layers</td><td>4</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Model hidden size</td><td>256</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Note</td><td>&lt;x&gt;</td>"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;first&lt;/b&gt; &amp; more"), std::string::npos);
   EXPECT_LT(html.find("latest sample"), html.find("&lt;b&gt;first"));
 }
@@ -201,7 +202,7 @@ TEST(Report, OnePointAndEmpty) {
   html = slurp(empty + "/report.html");
   EXPECT_NE(html.find("No metrics recorded yet"), std::string::npos);
   EXPECT_EQ(html.find("<svg"), std::string::npos);
-  EXPECT_NE(html.find("<td>tokens</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Tokens</td>"), std::string::npos);
   EXPECT_THROW(write_report_html(empty + "/no/such/dir", json::object()), Error);
 }
 
@@ -242,4 +243,76 @@ TEST(Report, DownsampleRule) {
   // 5 runs of 20 points: each keeps its lowest (first 1.0) and highest (first 5.0) point, plus the last point.
   const std::vector<size_t> k = report_downsample(many, 10);
   EXPECT_EQ(k, (std::vector<size_t>{0, 3, 20, 23, 40, 43, 60, 63, 80, 83, 99}));
+}
+
+// The page a user opens after a run: headline figures first, the loss chart with the unigram baseline, samples
+// after their prompts, and a summary in units rather than raw keys and exponents.
+TEST(Report, HeadlineBaselineSamplesAndReadableSummary) {
+  const std::string dir = fresh_dir("headline");
+  {
+    MetricsWriter w(dir);
+    w.write({{"step", 50}, {"loss", 5.0}, {"total_loss", 5.4}, {"val_loss", 5.1}});
+    w.write({{"step", 100},
+             {"loss", 3.5},
+             {"total_loss", 3.9},
+             {"val_loss", 3.0},
+             {"sample", " and more"},
+             {"sample_prompt", "ROMEO:"}});
+  }
+  const json summary = {{"model", {{"architecture", "deepseek_v3"}, {"params_total", 4620000}, {"layers", 4}}},
+                        {"data", "/runs/shakespeare-data"},
+                        {"steps", 100},
+                        {"max_steps", 150},
+                        {"tokens_seen", 204800},
+                        {"final_val_loss", 3.0},
+                        {"unigram_val_loss", 4.5},
+                        {"flops_per_token", 1.2684e11},
+                        {"train_seconds", 125.0},
+                        {"device", "cpu (2 threads)"},
+                        {"price_per_hour", 2.0},
+                        {"cost_usd", 125.0 / 3600 * 2}};
+  write_report_html(dir, summary);
+  const std::string html = slurp(dir + "/report.html");
+  const size_t head = html.find("<dl class=\"headline\">");
+  ASSERT_NE(head, std::string::npos);
+  EXPECT_LT(head, html.find("<svg"));  // the headline comes first
+  auto item = [&](const std::string& key) {
+    const size_t at = html.find("data-key=\"" + key + "\"");
+    EXPECT_NE(at, std::string::npos) << key;
+    const size_t dd = html.find("<dd>", at);
+    return html.substr(dd + 4, html.find("</dd>", dd) - dd - 4);
+  };
+  EXPECT_EQ(item("model"), "deepseek_v3, 4.62 M parameters");
+  EXPECT_EQ(item("data"), "/runs/shakespeare-data");
+  EXPECT_EQ(item("steps"), "100 of 150 (204.8 k tokens)");
+  EXPECT_EQ(item("val_loss"), "3.000 (1.500 below the unigram baseline 4.500)");
+  EXPECT_EQ(item("time"), "2 min 5 s, cpu (2 threads)");
+  EXPECT_EQ(item("cost"), "$0.06944 at $2.00 per device-hour");
+
+  // The loss chart: train and validation next-token losses, and the baseline as a line at 4.5.
+  const auto c = charts(html);
+  ASSERT_TRUE(c.count("loss") && c.count("total_loss"));
+  EXPECT_NE(c.at("loss").find("width=\"100%\""), std::string::npos);
+  const Pts loss = polyline(c.at("loss"), "loss"), val = polyline(c.at("loss"), "val_loss");
+  std::smatch m;
+  const std::string& svg = c.at("loss");
+  ASSERT_TRUE(
+      std::regex_search(svg, m, std::regex("<line class=\"baseline\" data-series=\"unigram\"[^>]* y1=\"([0-9.]+)\"")));
+  const double base_y = std::stod(m[1]);
+  EXPECT_LT(base_y, loss[1].second);  // above the last training loss (3.5: a larger SVG y)
+  EXPECT_LT(base_y, val[1].second);
+  // On the same scale: 4.5 lies between 5.0 (step 50) and 3.5 (step 100) of the train curve, proportionally.
+  EXPECT_NEAR((base_y - loss[0].second) / (loss[1].second - loss[0].second), (4.5 - 5.0) / (3.5 - 5.0), 1e-3);
+  EXPECT_EQ(val.size(), 2u);
+  EXPECT_EQ(polyline(c.at("total_loss"), "total_loss").size(), 2u);
+
+  // The sample after its prompt.
+  EXPECT_NE(html.find("<span class=\"prompt\">ROMEO:</span> and more"), std::string::npos);
+  // The summary in words and units.
+  EXPECT_NE(html.find("<td>Training compute per token</td><td>126.8 GFLOP</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Training time</td><td>2 min 5 s</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Parameters</td><td>4.62 M</td>"), std::string::npos);
+  const std::string table = html.substr(html.find("<table"));
+  EXPECT_EQ(table.find("e+"), std::string::npos);
+  EXPECT_EQ(table.find("flops_per_token"), std::string::npos);
 }

@@ -2,10 +2,13 @@
 // are safe; a model forward gives the same logits on 1 and 3 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "core/parallel.h"
 #include "model/deepseek.h"
 
@@ -77,5 +80,37 @@ TEST(ThreadPool, ForwardIndependentOfThreadCount) {
     m->forward(toks.data(), int64_t(toks.size()), cache, ForwardOptions{}, out->data());
   }
   for (size_t i = 0; i < one.size(); i++) EXPECT_NEAR(one[i], three[i], 1e-5) << i;
+  set_num_threads(0);
+}
+
+TEST(ThreadPool, CountsOutsideBoundsAreErrors) {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(max_pool_threads(), 4 * cores);
+  for (int64_t bad : {int64_t(-3), int64_t(-1), int64_t(4 * cores + 1), int64_t(100000), int64_t(1) << 40}) {
+    try {
+      check_thread_count(bad, "--threads");
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--threads: " + std::to_string(bad)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(set_num_threads(-3), Error);
+  EXPECT_THROW(set_num_threads(100000), Error);
+  EXPECT_NO_THROW(check_thread_count(1, "x"));
+  EXPECT_NO_THROW(check_thread_count(max_pool_threads(), "x"));
+  set_num_threads(max_pool_threads());
+  EXPECT_EQ(num_threads(), max_pool_threads());
+  const char* was = std::getenv("SEEK_THREADS");
+  const std::string saved = was ? was : "";
+  setenv("SEEK_THREADS", "abc", 1);
+  EXPECT_THROW(pool_default_threads(), Error);
+  setenv("SEEK_THREADS", "100000", 1);
+  EXPECT_THROW(pool_default_threads(), Error);
+  setenv("SEEK_THREADS", "1", 1);
+  EXPECT_EQ(pool_default_threads(), 1);
+  if (was)
+    setenv("SEEK_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("SEEK_THREADS");
   set_num_threads(0);
 }

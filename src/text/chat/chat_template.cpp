@@ -109,9 +109,7 @@ ChatTemplate ChatTemplate::from_model_dir(const std::string& dir, std::optional<
   const BuiltinChat which = fallback            ? *fallback
                             : mentions_r1(root) ? BuiltinChat::deepseek_r1
                                                 : BuiltinChat::deepseek_v3;
-  ChatTemplate b = builtin(which);
-  for (const auto& [k, v] : ct.special_tokens_) b.special_tokens_[k] = v;  // the folder's tokens win
-  return b;
+  return ct.with_builtin(which);  // the folder's tokens win
 }
 
 ChatTemplate ChatTemplate::builtin(BuiltinChat which, std::string bos, std::string eos) {
@@ -135,6 +133,12 @@ ChatTemplate ChatTemplate::from_source(const std::string& source, std::map<std::
 
 ChatTemplate ChatTemplate::with_source(const std::string& source, const std::string& name) const {
   return from_source(source, special_tokens_, name);
+}
+
+ChatTemplate ChatTemplate::with_builtin(BuiltinChat which) const {
+  ChatTemplate b = builtin(which);
+  for (const auto& [k, v] : special_tokens_) b.special_tokens_[k] = v;
+  return b;
 }
 
 const jinja::Template& ChatTemplate::pick(bool with_tools) const {

@@ -45,6 +45,8 @@ class ChatTemplate {
 
   // Same special tokens, different template (e.g. a built-in or a --template file with a folder's tokens).
   ChatTemplate with_source(const std::string& source, const std::string& name) const;
+  // The built-in template `which` with these special tokens (what --template NAME puts in a folder's place).
+  ChatTemplate with_builtin(BuiltinChat which) const;
 
   std::string render(const nlohmann::json& messages, bool add_generation_prompt,
                      const nlohmann::json& extra_context = {}) const;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "formats/escape.h"
 #include "text/jinja/jinja_args.h"
 #include "text/jinja/jinja_builtins.h"
 #include "text/jinja/jinja_strings.h"
@@ -135,21 +136,6 @@ Value number_filter(const std::string& name, const Value& v, const CallArgs& a) 
     return to_int ? Value::integer(int64_t(std::trunc(d))) : Value::floating(d);
   }
   return fallback;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // selectattr/rejectattr/select/reject: keep items whose (attribute) passes the test.

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "formats/escape.h"
 #include "text/jinja/jinja_strings.h"
 
 namespace seek::jinja {
@@ -113,49 +114,6 @@ std::string float_output(double d) {
   return format_number(d);
 }
 
-void append_hex4(std::string& out, unsigned v) {
-  static const char hex[] = "0123456789abcdef";
-  out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4) out += hex[(v >> shift) & 0xF];
-}
-
-void append_json_string(std::string& out, std::string_view s, bool ensure_ascii) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const size_t start = i;
-      const char32_t cp = utf8_next(s, i);
-      if (!ensure_ascii) {
-        out.append(s.substr(start, i - start));
-      } else if (cp >= 0x10000) {
-        append_hex4(out, 0xD800 + ((cp - 0x10000) >> 10));
-        append_hex4(out, 0xDC00 + ((cp - 0x10000) & 0x3FF));
-      } else {
-        append_hex4(out, unsigned(cp));
-      }
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || (c == 0x7F && ensure_ascii)) {
-          append_hex4(out, c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 void write_json(std::string& out, const Value& v, const JsonStyle& st, int depth) {
   using K = Value::Kind;
   switch (v.kind()) {
@@ -164,7 +122,7 @@ void write_json(std::string& out, const Value& v, const JsonStyle& st, int depth
     case K::boolean: out += v.as_bool() ? "true" : "false"; return;
     case K::integer: out += std::to_string(v.as_int()); return;
     case K::floating: out += std::isfinite(v.as_float()) ? format_number(v.as_float()) : "null"; return;
-    case K::string: append_json_string(out, v.as_string(), st.ensure_ascii); return;
+    case K::string: append_json_string(out, v.as_string(), {st.ensure_ascii, /*strict_utf8=*/false}); return;
     case K::function: throw Error("tojson: cannot convert a function to JSON");
     default: break;
   }
@@ -199,7 +157,7 @@ void write_json(std::string& out, const Value& v, const JsonStyle& st, int depth
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i) out += item_sep;
     if (pretty) out += child;
-    append_json_string(out, entries[i]->first, st.ensure_ascii);
+    append_json_string(out, entries[i]->first, {st.ensure_ascii, /*strict_utf8=*/false});
     out += key_sep;
     write_json(out, entries[i]->second, st, depth + 1);
   }
