@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/run_hooks.h"
 #include "cli/terminal.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
@@ -26,26 +27,6 @@ struct TrainArgs {
   bool resume = false;
   int threads = 0;
   std::vector<std::pair<CLI::Option*, const char*>> flags;  // option -> the config key it sets
-};
-
-// The points where the crash tests kill the run (SEEK_TEST_KILL_AFTER_STEP=N: after step N, its metrics written
-// and no checkpoint; SEEK_TEST_KILL_IN_CHECKPOINT=N: half-way through writing checkpoint N), and where Ctrl-C or
-// SIGTERM stops it.
-class CliHooks : public train::TrainHooks {
- public:
-  bool stop_after_step(int64_t step) override {
-    if (env_step("SEEK_TEST_KILL_AFTER_STEP") == step) std::raise(SIGKILL);
-    return StopRequest::requested();
-  }
-  void inside_checkpoint(int64_t step) override {
-    if (env_step("SEEK_TEST_KILL_IN_CHECKPOINT") == step) std::raise(SIGKILL);
-  }
-
- private:
-  static int64_t env_step(const char* name) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::atoll(v) : -1;
-  }
 };
 
 // What the user set: the --config file's keys, with each flag that was given over them.

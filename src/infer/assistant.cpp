@@ -88,8 +88,12 @@ Assistant::Assistant(std::string d, std::unique_ptr<LanguageModel> m, Tokenizer 
 
 Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinChat> template_override,
                           const std::string& adapter) {
+  return with_model(model_dir, load_model_with_adapter(model_dir, adapter), template_override);
+}
+
+Assistant Assistant::with_model(const std::string& model_dir, std::unique_ptr<LanguageModel> model,
+                                std::optional<BuiltinChat> template_override) {
   const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
-  auto model = load_model_with_adapter(model_dir, adapter);
   if (!fs::exists(fs::path(dir) / "tokenizer.json"))
     throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
   Tokenizer tok = Tokenizer::from_path(dir);

@@ -35,6 +35,10 @@ struct Assistant {
   // applied to the model (model/lora.h, load_model_with_adapter), or empty.
   static Assistant load(const std::string& dir, std::optional<BuiltinChat> template_override = std::nullopt,
                         const std::string& adapter = "");
+  // The same around a model the caller already has (e.g. a BorrowedModel over a trainer's live weights): the
+  // tokenizer, template, stop ids and sampling defaults come from `dir`, the model is not read from it.
+  static Assistant with_model(const std::string& dir, std::unique_ptr<LanguageModel> model,
+                              std::optional<BuiltinChat> template_override = std::nullopt);
 
   // The prompt text for `messages` (OpenAI-style), and its ids: special tokens in the rendered text are
   // recognised (the template writes them), no BOS is added (templates write their own).

@@ -270,6 +270,36 @@ std::vector<size_t> report_downsample(const std::vector<std::pair<double, double
   return keep;
 }
 
+std::string report_headline(const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string h = "<dl class=\"headline\">\n";
+  for (const auto& [label, value] : items)
+    h += "<div><dt>" + html_escape(label) + "</dt><dd>" + html_escape(value) + "</dd></div>\n";
+  return h + "</dl>\n";
+}
+
+std::string report_page(const std::string& title, const std::string& headline_html,
+                        const std::vector<ChartSpec>& charts, const std::vector<json>& recs, const json& summary) {
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
+                  "</title>\n<style>" + kStyle + "</style></head>\n<body>\n<h1>" + html_escape(title) + "</h1>\n";
+  h += headline_html;
+  h += "<h2>Curves</h2>\n";
+  if (recs.empty()) {
+    h += "<p class=\"empty\">No metrics recorded yet: metrics.jsonl is missing or empty.</p>\n";
+  } else {
+    h += "<div class=\"charts\">\n";
+    for (const ChartSpec& c : charts) h += chart_svg(c, recs);
+    h += "</div>\n";
+  }
+  h += "<h2>Samples</h2>\n" + samples(recs);
+  h += "<h2>Run summary</h2>\n" + summary_table(summary);
+  h += "</body></html>\n";
+  return h;
+}
+
+void write_report_file(const std::string& out_dir, const std::string& html) {
+  write_atomically((fs::path(out_dir) / "report.html").string(), html);
+}
+
 void write_report_html(const std::string& out_dir, const json& summary) {
   const std::vector<json> recs = read_metrics(out_dir);
   const double unigram = summary.is_object() ? number_at(summary, "unigram_val_loss") : NAN;
@@ -292,20 +322,7 @@ void write_report_html(const std::string& out_dir, const json& summary) {
       {"mfu", "Model-FLOPs utilization", {{"mfu", "mfu", "#bcbd22"}}, {}},
   };
   const std::string title = "seek training report: " + fs::absolute(out_dir).lexically_normal().string();
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-                  "</title>\n<style>" + kStyle + "</style></head>\n<body>\n<h1>" + html_escape(title) + "</h1>\n";
-  h += headline(summary, recs);
-  h += "<h2>Curves</h2>\n";
-  if (recs.empty()) {
-    h += "<p class=\"empty\">No metrics recorded yet: metrics.jsonl is missing or empty.</p>\n";
-  } else {
-    h += "<div class=\"charts\">\n";
-    for (const ChartSpec& c : charts) h += chart_svg(c, recs);
-    h += "</div>\n";
-  }
-  h += "<h2>Samples</h2>\n" + samples(recs);
-  h += "<h2>Run summary</h2>\n" + summary_table(summary);
-  h += "</body></html>\n";
+  const std::string h = report_page(title, headline(summary, recs), charts, recs, summary);
   write_atomically((fs::path(out_dir) / "report.html").string(), h);
 }
 

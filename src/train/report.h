@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "train/report_chart.h"
+
 namespace seek {
 
 // Reads OUT/metrics.jsonl (missing or empty: the page says so) and writes OUT/report.html atomically (tmp +
@@ -21,6 +23,15 @@ namespace seek {
 // downsampled (report_downsample). `summary` is the run summary (trainer.h); keys the page does not know are shown
 // with readable labels. Throws Error naming the file on I/O failure or corrupt metrics.
 void write_report_html(const std::string& out_dir, const nlohmann::json& summary);
+
+// The parts another run's report (seek rl) builds its page from: a headline of (label, value) boxes, and the page
+// (style, headline, the charts of `recs`, the latest samples, the summary table); write_report_file writes
+// OUT/report.html atomically.
+std::string report_headline(const std::vector<std::pair<std::string, std::string>>& items);
+std::string report_page(const std::string& title, const std::string& headline_html,
+                        const std::vector<ChartSpec>& charts, const std::vector<nlohmann::json>& recs,
+                        const nlohmann::json& summary);
+void write_report_file(const std::string& out_dir, const std::string& html);
 
 // At most this many points per series are drawn (plus the first and last point).
 constexpr size_t kReportMaxPoints = 1000;
