@@ -396,14 +396,12 @@ json GrpoTrainer::summary() const {
 }
 
 json GrpoTrainer::run() {
-  std::fprintf(stderr, "seek rl: %s policy from %s, task %s, %lld prompts x %lld samples per step%s\n",
+  // The first evaluation reads the task's problems: a bad task file fails here, before anything is printed.
+  if (first_eval_.is_null()) first_eval_ = evaluate();
+  std::fprintf(stderr, "seek rl: %s policy from %s, task %s, %lld prompts x %lld samples per step, held-out pass@1 %s%.3f\n",
                mc_.model_type.c_str(), source_.c_str(), task_->spec().c_str(), (long long)cfg_.prompts,
-               (long long)cfg_.group_size,
-               latest_ ? (", resuming at step " + std::to_string(step_)).c_str() : "");
-  if (first_eval_.is_null()) {
-    first_eval_ = evaluate();
-    std::fprintf(stderr, "seek rl: held-out pass@1 before RL %.3f\n", first_eval_["pass@1"].get<double>());
-  }
+               (long long)cfg_.group_size, latest_ ? ("now (resuming at step " + std::to_string(step_) + ") ").c_str() : "before RL ",
+               (latest_ && last_eval_.is_object() ? last_eval_ : first_eval_)["pass@1"].get<double>());
   std::unique_ptr<Progress> bar;
   if (req_.progress) bar = std::make_unique<Progress>("rl", cfg_.steps - step_, "step");
   const int64_t first = step_;
