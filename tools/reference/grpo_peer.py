@@ -241,7 +241,8 @@ def main():
                       "params": sum(p.numel() for p in model.parameters()),
                       "loss_first": round(losses[0], 6), "loss_last": round(losses[-1], 6),
                       "peer": f"pytorch {torch.__version__}",
-                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES")
+                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES",
+                                                 "OMP_WAIT_POLICY")
                               if k in os.environ}}))
 
 

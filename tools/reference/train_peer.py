@@ -473,7 +473,8 @@ def main():
                       "batch": a.batch, "seq_len": a.seq_len, "steps": a.steps,
                       "step_ms_min": round(min(times) * 1e3, 3), "loss_first": round(losses[0], 5),
                       "loss_last": round(losses[-1], 5), "peer": f"pytorch {torch.__version__}",
-                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES")
+                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES",
+                                                 "OMP_WAIT_POLICY")
                               if k in os.environ}}))
 
 
