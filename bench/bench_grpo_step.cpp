@@ -92,21 +92,36 @@ Args parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage(k + " needs a value");
     const char* v = argv[++i];
-    if (k == "--seq-len") a.T = int_arg(k, v);
-    else if (k == "--groups") a.P = int_arg(k, v);
-    else if (k == "--group-size") a.G = int_arg(k, v);
-    else if (k == "--completion") a.C = int_arg(k, v);
-    else if (k == "--steps") a.steps = int_arg(k, v);
-    else if (k == "--warmup") a.warmup = int_arg(k, v);
-    else if (k == "--threads") a.threads = int_arg(k, v);
-    else if (k == "--vocab") a.vocab = int_arg(k, v);
-    else if (k == "--seed") a.seed = uint64_t(int_arg(k, v));
-    else if (k == "--beta") a.beta = num_arg(k, v);
-    else if (k == "--lr") a.lr = num_arg(k, v);
-    else if (k == "--dtype") a.dtype = v;
-    else if (k == "--preset") a.preset = v;
-    else if (k == "--write-config") a.write_config = v;
-    else usage("unknown option " + k);
+    if (k == "--seq-len")
+      a.T = int_arg(k, v);
+    else if (k == "--groups")
+      a.P = int_arg(k, v);
+    else if (k == "--group-size")
+      a.G = int_arg(k, v);
+    else if (k == "--completion")
+      a.C = int_arg(k, v);
+    else if (k == "--steps")
+      a.steps = int_arg(k, v);
+    else if (k == "--warmup")
+      a.warmup = int_arg(k, v);
+    else if (k == "--threads")
+      a.threads = int_arg(k, v);
+    else if (k == "--vocab")
+      a.vocab = int_arg(k, v);
+    else if (k == "--seed")
+      a.seed = uint64_t(int_arg(k, v));
+    else if (k == "--beta")
+      a.beta = num_arg(k, v);
+    else if (k == "--lr")
+      a.lr = num_arg(k, v);
+    else if (k == "--dtype")
+      a.dtype = v;
+    else if (k == "--preset")
+      a.preset = v;
+    else if (k == "--write-config")
+      a.write_config = v;
+    else
+      usage("unknown option " + k);
   }
   if (!a.write_config.empty()) {
     if (a.preset.empty()) usage("--write-config needs --preset");
@@ -120,9 +135,8 @@ Args parse(int argc, char** argv) {
 }
 
 DeepSeekConfig read_config(const std::string& where) {
-  const std::filesystem::path p = std::filesystem::is_directory(where)
-                                      ? std::filesystem::path(where) / "config.json"
-                                      : std::filesystem::path(where);
+  const std::filesystem::path p = std::filesystem::is_directory(where) ? std::filesystem::path(where) / "config.json"
+                                                                       : std::filesystem::path(where);
   std::ifstream in(p);
   if (!in) throw Error(p.string() + ": cannot open");
   json j;
