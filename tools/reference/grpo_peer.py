@@ -123,6 +123,7 @@ def grpo_step(model, ref_model, opt, tokens, batch, hp, autocast, times):
     t4 = time.perf_counter()
     opt.step()
     t5 = time.perf_counter()
+    # ref_forward includes zero_grad (as bench_grpo_step's)
     for k, v in zip(("ref_forward", "forward_loss", "backward", "clip", "adamw"), (t1 - t0, t2 - t1, t3 - t2,
                                                                                   t4 - t3, t5 - t4)):
         times.setdefault(k, []).append(v)
@@ -220,7 +221,7 @@ def main():
             p.requires_grad_(False)
     S = P * G
     tokens, mask, rewards = make_batch(S, T, G, C, c.vocab_size, a.seed)
-    batch = {"mask": mask, "rewards": rewards}
+    batch = {"mask": mask, "rewards": rewards, "ref_logp": torch.zeros(S, T)}  # zeros stay when beta = 0
     hp = {"G": G, "eps_low": 0.2, "eps_high": 0.28, "beta": a.beta, "loss_type": "token", "scale_rewards": "group"}
     opt = make_opt(model, {"peak_lr": a.lr, "betas": [0.9, 0.95], "eps": 1e-8, "weight_decay": 0.1})
     ac = a.dtype == "bf16"
