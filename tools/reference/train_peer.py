@@ -31,45 +31,12 @@ import os
 import sys
 import time
 
-# Environment for a fast PyTorch on this kind of machine, set before torch loads (the script re-executes itself
-# once): glibc malloc keeps freed memory instead of returning it to the kernel every step (otherwise each step
-# page-faults its activations and optimizer temporaries again; the usual advice is jemalloc/tcmalloc); OpenBLAS,
-# which PyTorch uses for float32 GEMM here, gets the thread count asked for and, on AVX-512 CPUs that this
-# OpenBLAS version does not know (Zen 4 gets its Haswell/AVX2 kernels, and this environment pins
-# OPENBLAS_CORETYPE=Haswell), its AVX-512 kernels (about 2x float32 GEMM measured here; --openblas-core keep to
-# leave it).
-TUNED_ENV = "SEEK_TRAIN_PEER_ENV"
-
-
-def _reexec_with_tuned_env():
-    if __name__ != "__main__" or os.environ.get(TUNED_ENV) == "1" or "--no-env-tuning" in sys.argv:
-        return
-    def opt(name, default):
-        for i, x in enumerate(sys.argv):
-            if x == name and i + 1 < len(sys.argv):
-                return sys.argv[i + 1]
-            if x.startswith(name + "="):
-                return x.split("=", 1)[1]
-        return default
-    threads = opt("--threads", str(os.cpu_count()))
-    core = opt("--openblas-core", "auto")
-    env = dict(os.environ)
-    env[TUNED_ENV] = "1"
-    env.setdefault("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=68719476736")
-    env["OPENBLAS_NUM_THREADS"] = threads
-    try:
-        flags = open("/proc/cpuinfo").read()
-    except OSError:
-        flags = ""
-    if core == "auto":
-        if " avx512f " in flags or " avx512f\n" in flags:
-            env["OPENBLAS_CORETYPE"] = "SKYLAKEX"  # overrides a pinned Haswell: measured ~2x float32 GEMM here
-    elif core != "keep":
-        env["OPENBLAS_CORETYPE"] = core
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
-
-
-_reexec_with_tuned_env()
+# The environment for a fast PyTorch on this kind of machine (malloc and OpenBLAS settings, peer_env.py), set
+# before torch loads: the script re-executes itself once.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if __name__ == "__main__":
+    from peer_env import reexec_with_tuned_env  # noqa: E402
+    reexec_with_tuned_env(__file__)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -506,7 +473,8 @@ def main():
                       "batch": a.batch, "seq_len": a.seq_len, "steps": a.steps,
                       "step_ms_min": round(min(times) * 1e3, 3), "loss_first": round(losses[0], 5),
                       "loss_last": round(losses[-1], 5), "peer": f"pytorch {torch.__version__}",
-                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES")
+                      "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "GLIBC_TUNABLES",
+                                                 "OMP_WAIT_POLICY")
                               if k in os.environ}}))
 
 
