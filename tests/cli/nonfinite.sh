@@ -3,7 +3,7 @@
 # with one line naming the layer that first produced non-finite values (not exit 0 with argmax 0). Covers a
 # synthetic DeepSeek-V3 (`seek synth`: a dense MLP layer, MoE layers, MLA) and a dense Qwen2 model, NaN and
 # infinity, prefill and incremental forward, both attention forms, f32 and bf16, and the embedding. One tensor of
-# one layer is overwritten in place in a copy of the model (bash + coreutils: the safetensors header is JSON).
+# one layer is overwritten in place in a copy of the model, found through the safetensors header (JSON text).
 source "$(dirname "$0")/lib.bash"
 
 # corrupt FILE TENSOR nan|inf: fill the tensor's bytes with NaN or +infinity in its dtype.
