@@ -39,6 +39,9 @@ void run_forward(const ForwardArgs& a) {
     for (int64_t t = 0; t < T; t++) model->forward(&tokens[size_t(t)], 1, *cache, opt, &logits[size_t(t * V)]);
   }
   double t2 = now_seconds();
+  // NaN or infinite weights would otherwise give NaN logits, argmax 0 and exit 0: fail, naming the layer.
+  if (!all_finite(logits.data(), int64_t(logits.size())))
+    explain_nonfinite_logits(*model, tokens, form, opt, a.mode == "incremental");
   write_file_atomic(a.logits_out, logits.data(), logits.size() * sizeof(float));
   nlohmann::json argmax = nlohmann::json::array();
   for (int64_t t = 0; t < T; t++) {

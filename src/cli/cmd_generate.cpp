@@ -78,6 +78,20 @@ void print_tool_calls(const Assistant& as, const std::string& text) {
   std::printf("%s\n", nlohmann::json{{"tool_calls", calls}}.dump().c_str());
 }
 
+// Session::generate, and when the model's logits come out non-finite (NaN or infinite weights), a rerun of the
+// tokens so far with a check after every layer, so the error names the layer that produced them.
+GenerationResult generate_checked(Session& session, const LanguageModel& model, const GenerationRequest& req,
+                                  const ForwardOptions& opt, AttnForm form,
+                                  const std::function<void(const std::string&)>& on_text) {
+  try {
+    return session.generate(req, on_text);
+  } catch (const NonFiniteLogits& e) {
+    std::vector<int32_t> tokens = req.prompt;
+    tokens.insert(tokens.end(), e.generated.begin(), e.generated.end());
+    explain_nonfinite_logits(model, tokens, form, opt);
+  }
+}
+
 // --tokens: ids in, ids out; greedy unless asked otherwise.
 void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOptions& opt) {
   if (!a.sampling.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
@@ -90,8 +104,9 @@ void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOpt
   req.sampling = a.sampling.apply(greedy);
   if (!a.ignore_eos)
     for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
-  Session session(*model, nullptr, opt, parse_attn(a.attn));
-  GenerationResult r = session.generate(req, [](const std::string&) {});
+  const AttnForm form = parse_attn(a.attn);
+  Session session(*model, nullptr, opt, form);
+  GenerationResult r = generate_checked(session, *model, req, opt, form, [](const std::string&) {});
   std::printf("%s\n", nlohmann::json(r.tokens).dump().c_str());
   print_speed(r);
 }
@@ -121,10 +136,11 @@ void generate_text(const GenerateArgs& a, GenerationRequest req, const ForwardOp
   }
   std::unique_ptr<TokenConstraint> constraint = make_constraint(a, as);
   req.constraint = constraint.get();
-  Session session(*as.model, &as.tokenizer, opt, parse_attn(a.attn));
+  const AttnForm form = parse_attn(a.attn);
+  Session session(*as.model, &as.tokenizer, opt, form);
   // A reasoning model's template opened <think> in the prompt; print it so the text reads as the model wrote it.
   bool started = false;
-  GenerationResult r = session.generate(req, [&](const std::string& piece) {
+  GenerationResult r = generate_checked(session, *as.model, req, opt, form, [&](const std::string& piece) {
     if (!started && opens_reasoning) std::fputs("<think>\n", stdout);
     started = true;
     std::fputs(piece.c_str(), stdout);

@@ -31,7 +31,7 @@ struct Running {
 class Batch {
  public:
   Batch(const LanguageModel& m, const Tokenizer* tok, const std::vector<GenerationRequest>& reqs, const BatchOptions& o,
-        BatchStats& st, const std::function<void(size_t)>& on_done)
+        BatchStats& st, const std::function<void(size_t, const GenerationResult&)>& on_done)
       : m_(m), tok_(tok), reqs_(reqs), o_(o), st_(st), on_done_(on_done), results_(reqs.size()) {
     std::map<std::vector<int32_t>, size_t> by_prompt;
     for (size_t i = 0; i < reqs.size(); i++) {
@@ -98,7 +98,7 @@ class Batch {
 
   void finish(Running& r) {
     results_[r.req] = r.stream->finish();
-    if (on_done_) on_done_(r.req);
+    if (on_done_) on_done_(r.req, results_[r.req]);
   }
 
   // One token for every running sequence, in one forward.
@@ -129,7 +129,7 @@ class Batch {
   const std::vector<GenerationRequest>& reqs_;
   const BatchOptions& o_;
   BatchStats& st_;
-  const std::function<void(size_t)>& on_done_;
+  const std::function<void(size_t, const GenerationResult&)>& on_done_;
   std::vector<Group> groups_;
   std::vector<Running> active_;
   std::vector<GenerationResult> results_;
@@ -140,6 +140,15 @@ class Batch {
 std::vector<GenerationResult> generate_batch(const LanguageModel& model, const Tokenizer* tokenizer,
                                              const std::vector<GenerationRequest>& requests, const BatchOptions& opt,
                                              BatchStats* stats, const std::function<void(size_t)>& on_done) {
+  std::function<void(size_t, const GenerationResult&)> each;
+  if (on_done) each = [&](size_t i, const GenerationResult&) { on_done(i); };
+  return generate_batch(model, tokenizer, requests, opt, stats, each);
+}
+
+std::vector<GenerationResult> generate_batch(const LanguageModel& model, const Tokenizer* tokenizer,
+                                             const std::vector<GenerationRequest>& requests, const BatchOptions& opt,
+                                             BatchStats* stats,
+                                             const std::function<void(size_t, const GenerationResult&)>& on_done) {
   check(opt.max_active >= 1, "generate_batch: max_active must be >= 1");
   for (const GenerationRequest& r : requests) check_generation_request(r, tokenizer != nullptr, model.context_length());
   BatchStats local;

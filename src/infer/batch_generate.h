@@ -32,5 +32,11 @@ std::vector<GenerationResult> generate_batch(const LanguageModel& model, const T
                                              const std::vector<GenerationRequest>& requests, const BatchOptions& opt,
                                              BatchStats* stats = nullptr,
                                              const std::function<void(size_t)>& on_done = {});
+// The same, with on_done told each request's index and its finished result (for callers that post-process or
+// report each sample as it ends, e.g. sample_completions' per-sample callback).
+std::vector<GenerationResult> generate_batch(const LanguageModel& model, const Tokenizer* tokenizer,
+                                             const std::vector<GenerationRequest>& requests, const BatchOptions& opt,
+                                             BatchStats* stats,
+                                             const std::function<void(size_t, const GenerationResult&)>& on_done);
 
 }  // namespace seek

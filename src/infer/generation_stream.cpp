@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "infer/constraint.h"
+#include "model/language_model.h"
 
 namespace seek {
 
@@ -61,8 +62,14 @@ void GenerationStream::cancel() {
   if (!done_) end(FinishReason::cancelled);
 }
 
+NonFiniteLogits::NonFiniteLogits(std::vector<int32_t> generated_ids)
+    : Error("the model's logits are not finite (NaN or infinity) after " + std::to_string(generated_ids.size()) +
+            " generated tokens: its weights hold non-finite values, or an activation overflowed"),
+      generated(std::move(generated_ids)) {}
+
 bool GenerationStream::step(float* logits, int64_t cache_len) {
   if (done_) return false;
+  if (!all_finite(logits, vocab_)) throw NonFiniteLogits(result_.tokens);
   TokenConstraint* c = req_.constraint;
   if (c) {
     c->set_budget(req_.max_tokens - int64_t(result_.tokens.size()));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "infer/sampler.h"
 #include "text/tokenizer/tokenizer.h"
 
@@ -44,6 +45,16 @@ struct GenerationResult {
 // stop string, stop strings without a tokenizer, a prompt that fills the context).
 void check_generation_request(const GenerationRequest& req, bool has_tokenizer, int64_t context_length);
 
+// Thrown by GenerationStream::step when the model's logits hold a NaN or an infinity (broken weights, an overflow):
+// sampling from them would silently pick token 0. `generated` holds the ids generated before those logits, so a
+// caller can rerun prompt + generated with a per-layer check (explain_nonfinite_logits in model/language_model.h)
+// to name the layer at fault.
+class NonFiniteLogits : public Error {
+ public:
+  explicit NonFiniteLogits(std::vector<int32_t> generated_ids);
+  std::vector<int32_t> generated;
+};
+
 class GenerationStream {
  public:
   // tokenizer may be null: then only ids are produced (no text, no stop strings). on_text (may be empty) receives
@@ -54,6 +65,7 @@ class GenerationStream {
   // Picks the next token from `logits` [vocab] (modified in place), the model's output after the last token in its
   // cache, which holds cache_len tokens. Returns true when generation goes on: then next_token() must be run
   // through the model and step() called again with its logits. Returns false once the sequence has ended.
+  // Throws NonFiniteLogits if the logits are not all finite.
   bool step(float* logits, int64_t cache_len);
   int32_t next_token() const { return result_.tokens.back(); }
   void cancel();  // ends the sequence (FinishReason::cancelled) before the next step

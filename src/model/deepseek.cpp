@@ -123,11 +123,13 @@ void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const For
   for (size_t i = 0; i < items.size(); i++)
     for (int64_t j = 0; j < items[i].n; j++)
       w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
+  if (opt.check_finite) check_layer_finite(h.data(), N * D, -1, "");
   for (size_t l = 0; l < w_->blocks.size(); l++) {
     const BlockWeights& b = w_->blocks[l];
     cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
     mla_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
     add_residual(h.data(), f.data(), N * D, bf);
+    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "self_attn");
     cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
     if (b.is_moe)
       moe_forward(b.moe, c, hn.data(), N, f.data(), p,
@@ -135,9 +137,11 @@ void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const For
     else
       mlp_forward(b.mlp, hn.data(), N, f.data(), p);
     add_residual(h.data(), f.data(), N * D, bf);
+    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "mlp");
   }
   for (const SeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
   head_logits(*w_, items, seqs, h.data(), p);
+  if (opt.check_finite) check_head_finite(items, c.vocab_size);
 }
 
 double DeepSeekModel::active_weight_bytes() const {

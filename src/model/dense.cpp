@@ -75,6 +75,7 @@ void DenseModel::forward_batch(const std::vector<BatchItem>& items, const Forwar
   for (size_t i = 0; i < items.size(); i++)
     for (int64_t j = 0; j < items[i].n; j++)
       w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
+  if (opt.check_finite) check_layer_finite(h.data(), N * D, -1, "");
   if (bf) cpu::round_bf16_inplace(h.data(), N * D);  // a no-op for bf16 checkpoints
 
   for (size_t l = 0; l < w_->blocks.size(); l++) {
@@ -82,9 +83,11 @@ void DenseModel::forward_batch(const std::vector<BatchItem>& items, const Forwar
     cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, eps, (float*)nullptr, bf);
     dense_attention_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
     add_residual(h.data(), f.data(), N * D, bf);
+    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "self_attn");
     cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.w, N, D, eps, (float*)nullptr, bf);
     mlp_forward(b.mlp, hn.data(), N, f.data(), p);
     add_residual(h.data(), f.data(), N * D, bf);
+    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "mlp");
   }
   for (const DenseSeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
 
@@ -96,6 +99,7 @@ void DenseModel::forward_batch(const std::vector<BatchItem>& items, const Forwar
     cpu::rmsnorm_forward(r.data(), r.data(), w_->norm.w, rows, D, eps, (float*)nullptr, bf);
     cpu::matmul(items[i].logits, r.data(), rows, w_->head.w, p);  // [rows, vocab], left in f32
   }
+  if (opt.check_finite) check_head_finite(items, c.vocab_size);
 }
 
 }  // namespace seek

@@ -35,6 +35,10 @@ struct ForwardOptions {
   Precision precision = Precision::F32;
   bool all_logits = true;          // logits for every new token, or only the last
   int64_t* expert_load = nullptr;  // MoE models: [layers * n_routed_experts] token counts are added here
+  // Debugging: after the embedding, each layer's attention and MLP/MoE, and the head, throw Error naming the first
+  // that produced a NaN or an infinity ("layer N (model.layers.N.mlp) produced non-finite values"). Off it costs
+  // nothing; on it scans the residual stream twice per layer (explain_nonfinite_logits turns it on for a rerun).
+  bool check_finite = false;
 };
 
 // One sequence's part of a batched forward: the tokens to append to its cache, and where its logits go.
@@ -73,6 +77,19 @@ class LanguageModel {
 // Throws Error, before anything runs, if a token id is outside [0, vocab) or positions pos0 .. pos0+T-1 do not fit
 // the context. Every model's forward() calls it first.
 void check_forward_input(const int32_t* tokens, int64_t T, int64_t pos0, int64_t vocab, int64_t context);
+
+// True when x[0..n) holds no NaN and no infinity.
+bool all_finite(const float* x, int64_t n);
+// ForwardOptions::check_finite's checks. `layer` < 0: the embedding (model.embed_tokens); `part`: "self_attn" or
+// "mlp". Throws Error "<where> produced non-finite values" unless x[0..n) are all finite.
+void check_layer_finite(const float* x, int64_t n, int64_t layer, const char* part);
+void check_head_finite(const std::vector<BatchItem>& items, int64_t vocab);
+
+// For a caller whose logits came out non-finite after running `tokens` (one sequence from an empty cache): reruns
+// them, the same way (all at once, or one token per forward when `incremental`), with opt.check_finite on, and
+// throws the Error naming the layer that first produced non-finite values. Always throws.
+[[noreturn]] void explain_nonfinite_logits(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                                           AttnForm form, ForwardOptions opt, bool incremental = false);
 
 // Reads DIR/config.json and loads the architecture it names. Throws Error naming the folder and field.
 std::unique_ptr<LanguageModel> load_model(const std::string& dir);
