@@ -1,4 +1,4 @@
-// seek demo: the built-in default job. Trains a small DeepSeek-V3-architecture model (MLA + MoE + MTP) from
+// seek demo pretrain: the pretraining demo. Trains a small DeepSeek-V3-architecture model (MLA + MoE + MTP) from
 // scratch on the corpus that ships with the repository (tinyshakespeare), then writes a continuation with it —
 // tokenizer training, data preparation, pretraining and generation end to end, with no download. Every stage is
 // kept in --dir, so a second run resumes or reuses what is there.
@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct DemoArgs {
-  std::string dir = ".cache/demo", corpus, prompt = "ROMEO:\n";
+  std::string dir = ".cache/demo-pretrain", corpus, prompt = "ROMEO:\n";
   int64_t steps = 150, tokens = 120;
   int threads = 0;
 };
@@ -105,10 +105,15 @@ void run_demo(const DemoArgs& a) {
 }
 }  // namespace
 
+void register_r1_demo(CLI::App* cmd);  // cmd_demo_r1.cpp
+
 void register_demo(CLI::App& app) {
+  auto* demo = app.add_subcommand(
+      "demo", "the R1-Zero story: pretrain a tiny DeepSeek-V3 on worked problems, measure it, GRPO, measure again");
+  register_r1_demo(demo);
   auto a = std::make_shared<DemoArgs>();
-  auto* cmd =
-      app.add_subcommand("demo", "train a small DeepSeek-V3-style model on the built-in corpus, then generate with it");
+  auto* cmd = demo->add_subcommand(
+      "pretrain", "train a small DeepSeek-V3-style model on the built-in corpus, then generate with it");
   cmd->add_option("--dir", a->dir, "where to keep the tokenizer, data and training run")->capture_default_str();
   cmd->add_option("--corpus", a->corpus, "train on this text file instead of data/tinyshakespeare.txt");
   cmd->add_option("--steps", a->steps, "training steps (2048 tokens each)")->capture_default_str();

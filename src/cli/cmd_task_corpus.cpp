@@ -15,7 +15,7 @@ namespace {
 struct CorpusArgs {
   std::string task, out, split = "train";
   int64_t n = 1000;
-  double wrong_fraction = 0.0;
+  double wrong_fraction = 0.0, untagged_fraction = 0.0;
   uint64_t seed = 0;
   bool open_think = false;
 };
@@ -29,6 +29,7 @@ void run_task_corpus(const CorpusArgs& a) {
   CorpusOptions o;
   o.n = a.n;
   o.wrong_fraction = a.wrong_fraction;
+  o.untagged_fraction = a.untagged_fraction;
   o.seed = a.seed;
   o.split = parse_task_split(a.split);
   o.open_think = a.open_think;
@@ -40,7 +41,7 @@ void run_task_corpus(const CorpusArgs& a) {
     wrong += it.correct ? 0 : 1;
     if (jsonl)
       text += nlohmann::json{{"text", it.text()},     {"prompt", it.prompt}, {"completion", it.completion},
-                             {"correct", it.correct}, {"id", it.problem.id}, {"answer", it.problem.answer}}
+                             {"correct", it.correct}, {"tagged", it.tagged}, {"id", it.problem.id}, {"answer", it.problem.answer}}
                   .dump() +
               "\n";
     else
@@ -59,6 +60,9 @@ void register_task_corpus(CLI::App& app) {
       ->required();
   cmd->add_option("--n", a->n, "number of documents")->capture_default_str();
   cmd->add_option("--wrong-fraction", a->wrong_fraction, "fraction of solutions with an arithmetic slip")
+      ->capture_default_str();
+  cmd->add_option("--untagged-fraction", a->untagged_fraction,
+                  "fraction whose answer is in words (\"The answer is x.\"), not inside <answer> tags")
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "random seed")->capture_default_str();
   cmd->add_option("--split", a->split, "train or test problems (held-out problems are the test split)")

@@ -9,20 +9,39 @@ namespace seek {
 
 std::string CorpusItem::text() const { return prompt + completion; }
 
+namespace {
+
+// Exactly round(n * f) of n positions, a random subset (partial Fisher-Yates).
+std::vector<bool> random_subset(int64_t n, double f, Rng& rng) {
+  const int64_t k = int64_t(std::llround(double(n) * f));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; i++) order[size_t(i)] = i;
+  std::vector<bool> in(static_cast<size_t>(n), false);
+  for (int64_t i = 0; i < k; i++) {
+    std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(n - i))))]);
+    in[size_t(order[size_t(i)])] = true;
+  }
+  return in;
+}
+
+// "... <answer>x</answer>" -> "... The answer is x.": the answer in words, where the checker does not read it.
+std::string untag(const std::string& sol) {
+  const size_t a = sol.rfind(" <answer>"), e = sol.rfind("</answer>");
+  if (a == std::string::npos || e == std::string::npos || e < a) return sol;
+  return sol.substr(0, a) + " The answer is " + sol.substr(a + 9, e - a - 9) + ".";
+}
+
+}  // namespace
+
 std::vector<CorpusItem> make_corpus(const Task& task, const CorpusOptions& o) {
   if (o.n < 1) throw Error("corpus size --n must be >= 1");
   if (!(o.wrong_fraction >= 0 && o.wrong_fraction <= 1)) throw Error("--wrong-fraction must be in [0, 1]");
   if (!task.generated()) throw Error("task " + task.spec() + " cannot write worked solutions (use a synthetic task)");
+  if (!(o.untagged_fraction >= 0 && o.untagged_fraction <= 1)) throw Error("--untagged-fraction must be in [0, 1]");
   Rng rng(derive_seed(o.seed, 0xC0));
-  // which documents are wrong: exactly round(n * f) of them, a random subset (partial Fisher-Yates)
-  const int64_t n_wrong = int64_t(std::llround(double(o.n) * o.wrong_fraction));
-  std::vector<int64_t> order(size_t(o.n));
-  for (int64_t i = 0; i < o.n; i++) order[size_t(i)] = i;
-  std::vector<bool> wrong(size_t(o.n), false);
-  for (int64_t i = 0; i < n_wrong; i++) {
-    std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(o.n - i))))]);
-    wrong[size_t(order[size_t(i)])] = true;
-  }
+  const std::vector<bool> wrong = random_subset(o.n, o.wrong_fraction, rng);
+  Rng tag_rng(derive_seed(o.seed, 0x7A6));  // its own stream: corpora without untagged documents stay as they were
+  const std::vector<bool> untagged = random_subset(o.n, o.untagged_fraction, tag_rng);
   std::vector<Problem> problems = task.problems(o.seed, o.n, o.split, /*distinct=*/false);
   std::vector<CorpusItem> out;
   for (int64_t i = 0; i < o.n; i++) {
@@ -35,6 +54,8 @@ std::vector<CorpusItem> make_corpus(const Task& task, const CorpusOptions& o) {
       sol = task.worked_solution(it.problem, rng, true);
     }
     if (!sol) throw Error("task " + task.spec() + ": no worked solution for problem " + it.problem.id);
+    it.tagged = !untagged[size_t(i)];
+    if (!it.tagged) sol = untag(*sol);
     it.prompt = r1_zero_prompt(it.problem.question, o.open_think);
     it.completion = o.open_think ? sol->substr(7) : " " + *sol;  // with open_think the prompt opened "<think>"
     out.push_back(std::move(it));

@@ -6,7 +6,8 @@
 // completion is " <think>steps</think> <answer>x</answer>"; with open_think the prompt ends in " <think>" and the
 // completion is "steps</think> <answer>x</answer>" (grade it with started_in_think). Problems come from `split` (train
 // by default, so held-out problems are never in a corpus), drawn with repeats allowed; exactly round(n *
-// wrong_fraction) documents are wrong, at positions chosen by the seed.
+// wrong_fraction) documents are wrong, at positions chosen by the seed; independently, exactly round(n *
+// untagged_fraction) give their answer in words ("The answer is x.") instead of inside <answer> tags.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -19,6 +20,9 @@ namespace seek {
 struct CorpusOptions {
   int64_t n = 1000;
   double wrong_fraction = 0.0;
+  // Documents whose final answer is written in words ("The answer is x.") instead of inside <answer> tags: a base
+  // model that learned from them often answers where the task's checker does not look (R1-Zero's format reward).
+  double untagged_fraction = 0.0;
   uint64_t seed = 0;
   TaskSplit split = TaskSplit::train;
   bool open_think = false;
@@ -28,6 +32,7 @@ struct CorpusItem {
   Problem problem;
   std::string prompt, completion;
   bool correct = true;
+  bool tagged = true;  // the answer inside <answer> tags
   std::string text() const;  // prompt + completion as one document
 };
 

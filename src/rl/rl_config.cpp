@@ -170,8 +170,9 @@ void validate_rl_config(const RlConfig& c) {
 json rl_preset(const std::string& name) {
   // arithmetic: the demo's recipe for a tiny model pretrained on seek task-corpus (short completions).
   if (name == "arithmetic")
-    return {{"task", "arithmetic:digits=2,terms=2,ops=+-"}, {"steps", 60}, {"prompts", 16}, {"group_size", 8},
-            {"max_tokens", 40}, {"temperature", 1.0}, {"lr", 2e-4}, {"microbatch", 32}, {"eval_every", 20}};
+    return {{"task", "arithmetic:digits=1,terms=3,ops=+"}, {"steps", 90}, {"prompts", 16}, {"group_size", 8},
+            {"max_tokens", 40}, {"temperature", 1.0}, {"lr", 1e-4}, {"microbatch", 32}, {"eval_every", 30},
+            {"eval_problems", 90}};
   if (name == "countdown")
     return {{"task", "countdown:numbers=3,max=20,target_max=100"}, {"steps", 200}, {"prompts", 16},
             {"group_size", 8}, {"max_tokens", 96}, {"lr", 1e-4}, {"eval_every", 50}};

@@ -33,7 +33,8 @@ bad "unknown option" "--bogus" -- info --model "$M" --bogus
 # ---- --threads: the same bounds in every command that takes it
 for cmd in "forward --model $M --tokens 1 --logits-out x.f32" "generate --model $M --tokens 1" \
            "chat --model $M --prompt hi" "bench --model $M" "loss-grad --model $M --tokens 1,2 --out g.st" \
-           "train --preset tiny --data data --out t0" "demo --dir demo0"; do
+           "train --preset tiny --data data --out t0" "demo pretrain --dir demo0" "demo --out demo0r" \
+           "rl --model nope --out r0"; do
   name=${cmd%% *}
   # shellcheck disable=SC2086
   {
@@ -190,6 +191,9 @@ bad "bench --dtype" "--dtype" -- bench --model "$FIX" --dtype f64
 bad "loss-grad one token" "--tokens" -- loss-grad --model "$FIX" --tokens 1 --out g.st
 bad "loss-grad --tokens ''" "--tokens" "empty" -- loss-grad --model "$FIX" --tokens '' --out g.st
 bad "loss-grad --mtp-lambda nan" "--mtp-lambda" -- loss-grad --model "$FIX" --tokens 1,2 --out g.st --mtp-lambda nan
-bad "demo --steps 0" "--steps" -- demo --dir demo1 --steps 0
-bad "demo --corpus missing" "nope.txt" -- demo --dir demo2 --corpus nope.txt
+bad "demo pretrain --steps 0" "--steps" -- demo pretrain --dir demo1 --steps 0
+bad "demo pretrain --corpus missing" "nope.txt" -- demo pretrain --dir demo2 --corpus nope.txt
+bad "demo --rl-steps 0" "--rl-steps" -- demo --out demo3 --rl-steps 0
+bad "demo --task gsm8k" "synthetic" -- demo --out demo4 --task gsm8k
+bad "demo --wrong-fraction 1" "--wrong-fraction" -- demo --out demo5 --wrong-fraction 1
 finish
