@@ -157,12 +157,18 @@ std::string pm(const json& e) {
   return b;
 }
 
-// The first sampled completion of the first problem whose answer differs between the two evaluations' samples.
+// Two problems, each with its first sample before and after RL: problems the pretrained model got wrong and the RL
+// model right in that sample where there are such, else the first ones.
 void print_traces(const std::string& before, const std::string& after) {
   std::ifstream b(before), r(after);
-  std::string lb, lr;
-  if (std::getline(b, lb) && std::getline(r, lr)) {
-    const json jb = json::parse(lb), jr = json::parse(lr);
+  std::vector<std::pair<json, json>> all, flipped;
+  for (std::string lb, lr; std::getline(b, lb) && std::getline(r, lr);) {
+    all.emplace_back(json::parse(lb), json::parse(lr));
+    if (all.back().first["accuracy"][0] == 0 && all.back().second["accuracy"][0] == 1) flipped.push_back(all.back());
+  }
+  const auto& show = flipped.size() >= 2 ? flipped : all;
+  for (size_t i = 0; i < std::min<size_t>(2, show.size()); i++) {
+    const auto& [jb, jr] = show[i];
     std::printf("\n%s  (answer %s)\n  before RL: %s\n  after RL:  %s\n", jb.value("question", "").c_str(),
                 jb.value("answer", "").c_str(), jb["completions"][0].get<std::string>().c_str(),
                 jr["completions"][0].get<std::string>().c_str());
@@ -203,7 +209,7 @@ void run_r1_demo(const R1DemoArgs& a) {
               se > 0 ? gain / se : 0.0);
   print_traces(dir + "/eval_base.jsonl", dir + "/eval_rl.jsonl");
   const double hours = (pre_s + rl_s) / 3600.0;
-  std::printf("\npretraining %.0f s, RL %.0f s (%lld steps), %.0f s in all on %s; cost %s\n", pre_s, rl_s,
+  std::printf("\npretraining %.0f s, RL %.0f s (%lld steps); this command ran %.0f s on %s; cost %s\n", pre_s, rl_s,
               (long long)rl.value("steps", 0), now() - t0, rl.value("device", std::string("cpu")).c_str(),
               a.price > 0 ? ("$" + std::to_string(hours * a.price)).c_str() : "not priced (--price-per-hour)");
   std::printf("reward curve: %s/rl/report.html; models: %s/base, %s/rl (seek eval --model ... --task %s)\n",
