@@ -193,6 +193,13 @@ bad "loss-grad --tokens ''" "--tokens" "empty" -- loss-grad --model "$FIX" --tok
 bad "loss-grad --mtp-lambda nan" "--mtp-lambda" -- loss-grad --model "$FIX" --tokens 1,2 --out g.st --mtp-lambda nan
 bad "demo pretrain --steps 0" "--steps" -- demo pretrain --dir demo1 --steps 0
 bad "demo pretrain --corpus missing" "nope.txt" -- demo pretrain --dir demo2 --corpus nope.txt
+bad "rl --steps 0" "'steps'" -- rl --model nope --out r1 --steps 0
+bad "rl --temperature nan" "'temperature'" -- rl --model nope --out r2 --temperature nan
+bad "rl --lr -1" "'lr'" -- rl --model nope --out r3 --lr -1
+bad "rl --loss-type" "loss" "bogus" -- rl --model nope --out r4 --loss-type bogus
+bad "rl --price-per-hour -1" "'price_per_hour'" -- rl --model nope --out r5 --price-per-hour -1
+bad "rl --config missing" "nope.json" -- rl --config nope.json --out r6
+bad "rl --resume nothing" "no checkpoint" -- rl --out r7 --resume
 bad "demo --rl-steps 0" "--rl-steps" -- demo --out demo3 --rl-steps 0
 bad "demo --task gsm8k" "synthetic" -- demo --out demo4 --task gsm8k
 bad "demo --wrong-fraction 1" "--wrong-fraction" -- demo --out demo5 --wrong-fraction 1
