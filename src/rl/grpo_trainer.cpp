@@ -27,6 +27,7 @@
 #include "train/adamw.h"
 #include "train/checkpoint_dir.h"
 #include "train/metrics.h"
+#include "train/optimizer_params.h"
 #include "train/trainer_state.h"
 
 namespace seek::rl {
@@ -53,14 +54,6 @@ DeepSeekConfig policy_config(const std::string& dir) {
             "supported by the RL trainer yet");
   check(fs::exists(fs::path(dir) / "tokenizer.json"), dir + ": no tokenizer.json (rollouts need the tokenizer)");
   return load_deepseek_config(dir);
-}
-
-std::vector<OptimizerParam> trainable_params(TrainableDeepSeek& m) {
-  std::vector<OptimizerParam> ops;
-  for (auto& p : m.params().all())
-    if (p.trainable)
-      ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
-  return ops;
 }
 
 void copy_params(const TrainableDeepSeek& from, TrainableDeepSeek& to) {
@@ -146,7 +139,7 @@ GrpoTrainer::GrpoTrainer(RlConfig cfg, std::optional<std::string> latest, Traine
       source_(latest_ ? *latest_ : resolve_model_dir(cfg_.model)),
       mc_(policy_config(source_)),
       model_(mc_),
-      ops_(trainable_params(model_)),
+      ops_(optimizer_params(model_.params())),
       opt_(AdamWConfig{cfg_.beta1, cfg_.beta2, 1e-8, cfg_.weight_decay}, ops_),
       st_(std::move(st)),
       metrics_(cfg_.out, latest_ ? std::optional<int64_t>(st_.step) : std::nullopt),

@@ -24,6 +24,7 @@
 #include "train/checkpoint_dir.h"
 #include "train/lr_schedule.h"
 #include "train/metrics.h"
+#include "train/optimizer_params.h"
 #include "train/report.h"
 #include "train/trainer_state.h"
 
@@ -160,8 +161,7 @@ void SftRun::build_model() {
     model_ = std::make_unique<TrainableDense>(dc);
     model_->load(latest_ ? *latest_ : base_);
   }
-  for (auto& p : model_->params().all())
-    ops_.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
+  ops_ = optimizer_params(model_->params());
   AdamWConfig ac;
   ac.weight_decay = c_.weight_decay;
   opt_ = std::make_unique<AdamW>(ac, ops_);

@@ -27,6 +27,7 @@
 #include "train/machine_peak.h"
 #include "train/memory_budget.h"
 #include "train/metrics.h"
+#include "train/optimizer_params.h"
 #include "train/presets.h"
 #include "train/report.h"
 #include "train/trainer_state.h"
@@ -135,13 +136,6 @@ DeepSeekConfig checked_model_config(const json& model_json, const TrainConfig& c
   return mc;
 }
 
-std::vector<seek::OptimizerParam> trainable_params(TrainableDeepSeek& model) {
-  std::vector<seek::OptimizerParam> ops;
-  for (auto& p : model.params().all())
-    if (p.trainable)
-      ops.push_back({p.name, p.value.data(), p.grad.data(), p.numel(), default_decay(p.name, int(p.shape.size()))});
-  return ops;
-}
 
 // What one optimizer step measured.
 struct StepStats {
@@ -202,7 +196,7 @@ Trainer::Trainer(TrainConfig cfg, std::optional<std::string> latest, TrainerStat
       model_json_(model_config_json(cfg_, latest_, data_)),
       mc_(checked_model_config(model_json_, cfg_, data_, latest_ ? *latest_ + "/config.json" : "model config")),
       model_(mc_),
-      ops_(trainable_params(model_)),
+      ops_(optimizer_params(model_.params())),
       opt_(cfg_.optimizer, ops_),
       loader_(data_, Split::train, cfg_.seq_len, cfg_.batch_size, cfg_.seed),
       st_(std::move(state)),
