@@ -334,9 +334,10 @@ json Trainer::step_record(const StepStats& s) const {
 }
 
 void Trainer::show_progress(const StepStats& s, Progress& bar, int64_t first) {
-  char note[200];
-  std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %.3f  (total %.3f)  lr %.2e  %.0f tok/s  load %.2f",
-                (long long)step_, s.losses.main, last_val_, s.losses.total, s.lr,
+  char note[200], val[32] = "n/a";  // n/a until the first validation
+  if (std::isfinite(last_val_)) std::snprintf(val, sizeof val, "%.3f", last_val_);
+  std::snprintf(note, sizeof note, "step %lld  loss %.3f  val %s  (total %.3f)  lr %.2e  %.0f tok/s  load %.2f",
+                (long long)step_, s.losses.main, val, s.losses.total, s.lr,
                 s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0, s.load_max_over_mean);
   bar.set_note(note);
   bar.update(step_ - first);
