@@ -73,12 +73,14 @@ start_until() {
 kill_at=$((6 + RANDOM % 7))   # 6..12: after the step-5 checkpoint
 int_at=$((15 + RANDOM % 10))  # 15..24
 echo "random steps: kill -9 at step $kill_at, Ctrl-C at step $int_at (SEEK_TEST_SEED=$RANDOM reruns others)"
+export SEEK_TEST_STEP_DELAY_MS=30  # steps slower than the 20 ms polling, so the signals land at their step
 start_until random "$kill_at" --config train.json --out random
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null || true
 start_until random "$int_at" --out random --resume
 kill -INT $pid 2>/dev/null
 rc=0; wait $pid || rc=$?
+unset SEEK_TEST_STEP_DELAY_MS
 if [ $rc -eq 130 ]; then
   stopped=$(readlink random/latest)
   grep -q "seek train --out random --resume" random.err || fail "Ctrl-C: no resume command printed: $(tail -3 random.err)"
