@@ -51,8 +51,25 @@ double now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 void write_text(const std::string& path, const std::string& text) { write_file_durable(path, text.data(), text.size()); }
 
 // Stages 1-2: the corpus, its tokenizer and shards.
+// What the corpus was made from: a second run reuses DIR only if these are the same.
+json corpus_settings(const R1DemoArgs& a, const Task& task) {
+  return {{"task", task.spec()}, {"documents", a.corpus}, {"wrong_fraction", a.wrong_fraction},
+          {"untagged_fraction", a.untagged_fraction}, {"seed", a.seed}};
+}
+
 void make_data(const R1DemoArgs& a, const Task& task, const std::string& dir) {
-  if (fs::exists(dir + "/data/index.json")) return;
+  const std::string rec = dir + "/corpus_settings.json";
+  const json want = corpus_settings(a, task);
+  if (fs::exists(rec)) {
+    const json had = json::parse(read_text_file(rec), nullptr, false);
+    check(had == want, dir + " holds a demo made with other settings (" + rec + ": " + had.dump() +
+                           "); choose another --out or remove it");
+    if (fs::exists(dir + "/data/index.json")) return;
+  } else {
+    check(!fs::exists(dir + "/data") && !fs::exists(dir + "/base"),
+          dir + " holds something else (a data/ or base/ folder but no corpus_settings.json, e.g. an earlier "
+                "pretraining demo); choose another --out or remove it");
+  }
   std::fprintf(stderr,
                "demo: 1/6 writing %lld worked problems of %s (%.0f%% with a slip, %.0f%% with the answer in words "
                "instead of <answer> tags), train split only\n",
@@ -75,6 +92,7 @@ void make_data(const R1DemoArgs& a, const Task& task, const std::string& dir) {
   so.inputs = {dir + "/corpus.jsonl"};
   so.out_dir = dir + "/data";
   write_token_shards(dir + "/tokenizer", so);
+  write_text(rec, want.dump(2) + "\n");
 }
 
 // Stage 3: pretraining (resumed if a previous demo was interrupted).
@@ -98,9 +116,9 @@ void pretrain(const R1DemoArgs& a, const std::string& dir) {
   train::run_training(c, latest.has_value());
 }
 
-// Stages 4 and 6: held-out pass@1 of a model folder, per-problem lines to `lines`.
+// Stages 4 and 6: held-out pass@1 of a model folder, per-problem lines to `lines`. Always measured (seconds), never
+// reused: the settings or the model may have changed since a previous run.
 json evaluate(const R1DemoArgs& a, const Task& task, const std::string& model, const std::string& lines) {
-  if (fs::exists(lines + ".summary.json")) return json::parse(read_text_file(lines + ".summary.json"));
   const Assistant as = Assistant::load(model);
   EvalConfig ec;
   ec.problems = a.problems, ec.samples = a.samples, ec.seed = a.seed + 1000;  // fresh held-out problems
@@ -109,9 +127,7 @@ json evaluate(const R1DemoArgs& a, const Task& task, const std::string& model, c
   ec.rollout.max_tokens = 64;
   ec.prompt.style = PromptStyle::r1_zero;
   std::ofstream per(lines);
-  json s = run_eval(as, task, ec, &per);
-  write_text(lines + ".summary.json", s.dump(2) + "\n");
-  return s;
+  return run_eval(as, task, ec, &per);
 }
 
 json rl_stage(const R1DemoArgs& a, const std::string& dir) {
