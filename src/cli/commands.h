@@ -29,5 +29,6 @@ void register_eval(CLI::App& app);
 void register_task_corpus(CLI::App& app);
 void register_sft(CLI::App& app);
 void register_rl(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace seek::cli

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   seek::cli::register_loss_grad(app);
   seek::cli::register_train(app);
   seek::cli::register_rl(app);
+  seek::cli::register_serve(app);
   seek::cli::register_cost(app);
   seek::cli::register_grade(app);
   seek::cli::register_eval(app);

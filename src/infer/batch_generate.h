@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "infer/batch_decoder.h"
 #include "infer/generation_stream.h"
 #include "model/language_model.h"
 
@@ -21,12 +22,7 @@ struct BatchOptions {
   AttnForm form = AttnForm::Absorb;
 };
 
-struct BatchStats {
-  int64_t prefill_tokens = 0, decode_tokens = 0, forward_calls = 0;
-  double prefill_seconds = 0, decode_seconds = 0;
-};
-
-// Runs every request to its end; results in request order. tokenizer may be null (ids only). on_done, when
+// Runs every request to its end on a BatchDecoder (whole prompts prefilled at once, no prefix cache); results in request order. tokenizer may be null (ids only). on_done, when
 // given, is told each request's index as it finishes. Throws Error (before running anything) for a bad request.
 std::vector<GenerationResult> generate_batch(const LanguageModel& model, const Tokenizer* tokenizer,
                                              const std::vector<GenerationRequest>& requests, const BatchOptions& opt,

@@ -1,6 +1,7 @@
 #include "infer/generation_stream.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "infer/constraint.h"
@@ -27,9 +28,28 @@ size_t utf8_boundary(const std::string& text, size_t limit) {
 }
 }  // namespace
 
+TokenLogprob token_logprob(const std::vector<float>& logits, int32_t token, int64_t top) {
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float v : logits) sum += std::exp(double(v) - mx);
+  const float lse = mx + float(std::log(sum));
+  TokenLogprob out;
+  out.token = token;
+  out.logprob = logits[size_t(token)] - lse;
+  std::vector<int32_t> ids(logits.size());
+  for (size_t i = 0; i < ids.size(); i++) ids[i] = int32_t(i);
+  const size_t k = std::min(size_t(top), ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + long(k), ids.end(), [&](int32_t a, int32_t b) {
+    return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+  });
+  for (size_t i = 0; i < k; i++) out.top.emplace_back(ids[i], logits[size_t(ids[i])] - lse);
+  return out;
+}
+
 void check_generation_request(const GenerationRequest& req, bool has_tokenizer, int64_t context_length) {
   if (req.prompt.empty()) throw Error("generation needs a non-empty prompt");
   if (req.max_tokens < 0) throw Error("max_tokens must be >= 0");
+  if (req.top_logprobs < -1) throw Error("top_logprobs must be >= 0");
   if (int64_t(req.prompt.size()) >= context_length)
     throw Error("the prompt has " + std::to_string(req.prompt.size()) + " tokens; the model's context is " +
                 std::to_string(context_length));
@@ -70,6 +90,7 @@ NonFiniteLogits::NonFiniteLogits(std::vector<int32_t> generated_ids)
 bool GenerationStream::step(float* logits, int64_t cache_len) {
   if (done_) return false;
   if (!all_finite(logits, vocab_)) throw NonFiniteLogits(result_.tokens);
+  if (req_.top_logprobs >= 0) raw_.assign(logits, logits + vocab_);
   TokenConstraint* c = req_.constraint;
   if (c) {
     c->set_budget(req_.max_tokens - int64_t(result_.tokens.size()));
@@ -81,6 +102,7 @@ bool GenerationStream::step(float* logits, int64_t cache_len) {
     return false;
   }
   if (c) c->accept(next);
+  if (req_.top_logprobs >= 0) result_.logprobs.push_back(token_logprob(raw_, next, req_.top_logprobs));
   result_.tokens.push_back(next);
   const size_t before = text_.size();
   if (decoder_) text_ += decoder_->feed(next);

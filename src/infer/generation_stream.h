@@ -27,6 +27,16 @@ struct GenerationRequest {
   // Optional constrained decoding (not owned): masks each step's logits, is told every sampled token and its
   // budget (max_tokens left), and ends generation (FinishReason::stop) once nothing but end-of-sequence can follow.
   TokenConstraint* constraint = nullptr;
+  // >= 0: record each generated token's log-probability under the model (log-softmax of the raw logits, before
+  // penalties, temperature, truncation or constraints) and this many most likely alternatives (OpenAI's logprobs /
+  // top_logprobs). -1: off (costs nothing).
+  int64_t top_logprobs = -1;
+};
+
+struct TokenLogprob {
+  int32_t token = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // the most likely ids and their log-probabilities, best first
 };
 
 enum class FinishReason { stop, length, context, cancelled };
@@ -38,6 +48,7 @@ struct GenerationResult {
   FinishReason finish = FinishReason::length;
   int64_t prompt_tokens = 0;
   int64_t cached_prompt_tokens = 0;  // prompt tokens reused from an earlier request
+  std::vector<TokenLogprob> logprobs;  // one per generated token when the request asked (top_logprobs >= 0)
   double prefill_seconds = 0, decode_seconds = 0;
 };
 
@@ -54,6 +65,9 @@ class NonFiniteLogits : public Error {
   explicit NonFiniteLogits(std::vector<int32_t> generated_ids);
   std::vector<int32_t> generated;
 };
+
+// The log-probability of `token` under `logits` [vocab] and the `top` most likely ids (ties: lower id first).
+TokenLogprob token_logprob(const std::vector<float>& logits, int32_t token, int64_t top);
 
 class GenerationStream {
  public:
@@ -85,6 +99,7 @@ class GenerationStream {
   Sampler sampler_;
   std::optional<TokenStreamDecoder> decoder_;
   size_t longest_stop_ = 0;
+  std::vector<float> raw_;  // the logits before sampling changed them (only when logprobs are asked for)
   std::string text_;    // all generated text so far
   size_t emitted_ = 0;  // bytes of text_ handed to on_text
   bool done_ = false, stopped_by_string_ = false;
