@@ -4,11 +4,12 @@
 // POST /v1/chat/completions with Server-Sent Events, reasoning first, then the answer, then a usage chunk), so the
 // chat page can be worked on without building the server:
 //
-//   node tests/browser/mock_api.mjs --port 8080            # then open http://127.0.0.1:8080/
-//   MOCK_API_KEY=secret node tests/browser/mock_api.mjs    # requests need "Authorization: Bearer secret"
+//   node tests/browser/mock_api.mjs --port 8080                # then open http://127.0.0.1:8080/
+//   MOCK_API_KEY=secret node tests/browser/mock_api.mjs --port 8080   # requests need "Authorization: Bearer secret"
+//   MOCK_DELAY_MS=5 ...                                        # milliseconds between streamed tokens (25)
 //
-// It takes and ignores the rest of `seek serve`'s flags (--model DIR, --host H). It serves the page from the
-// source tree on every request, so an edit shows on reload.
+// It takes `seek serve`'s --port and --host and ignores --model. It serves the page from the source tree on every
+// request, so an edit shows on reload.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,10 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const page = path.join(here, '..', '..', 'src', 'serve', 'web', 'chat.html');
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
+if (!process.argv.includes('--port')) {  // run bare (say, by a test runner globbing *.mjs): not a test, do nothing
+  console.log('mock_api.mjs is a development tool, not a test: node tests/browser/mock_api.mjs --port 8080');
+  process.exit(0);
+}
 const port = Number(arg('--port', 8080)), host = arg('--host', '127.0.0.1');
 const key = process.env.MOCK_API_KEY || '';
 const delayMs = Number(process.env.MOCK_DELAY_MS || 25);
