@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The browser test drives Debian's chromium (not needed to build or run seek, so setup.sh leaves it out).
+if ! command -v chromium >/dev/null; then
+  echo "test: installing chromium (for the web chat page's browser test)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 build=${SEEK_BUILD_DIR:-build}
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"

@@ -53,6 +53,12 @@ void BatchDecoder::cancel(uint64_t id) {
       if (s->id == id) s->cancelled = true;
 }
 
+bool BatchDecoder::waiting_for(const std::vector<int32_t>& prompt) const {
+  for (const auto& w : waiting_)
+    if (w && !w->done && w->req->prompt == prompt) return true;
+  return false;
+}
+
 bool BatchDecoder::idle() const { return waiting_.empty() && active_.empty(); }
 int64_t BatchDecoder::waiting() const { return int64_t(waiting_.size()); }
 int64_t BatchDecoder::running() const { return int64_t(active_.size()); }
@@ -63,6 +69,7 @@ void BatchDecoder::step() {
     for (auto& s : *list)
       if (s->cancelled && !s->done) s->stream->cancel(), end(*s);
   waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(), [](auto& s) { return s->done; }), waiting_.end());
+  std::erase_if(shared_, [&](const SharedPrompt& p) { return !waiting_for(p.prompt); });
   admit();
   run_forward();
   active_.erase(std::remove_if(active_.begin(), active_.end(), [](auto& s) { return s->done; }), active_.end());
@@ -82,6 +89,16 @@ void BatchDecoder::admit() {
 void BatchDecoder::start(Seq& s) {
   s.t_admit = now();
   s.logits.resize(size_t(m_.vocab_size()));
+  for (size_t k = 0; k < shared_.size(); k++)
+    if (shared_[k].prompt == s.req->prompt) {
+      s.cache = shared_[k].cache->clone(shared_[k].cache->len());
+      s.prefilled = s.req->prompt.size();
+      s.cached = shared_[k].cached;
+      s.logits = shared_[k].logits;
+      if (!waiting_for(s.req->prompt)) shared_.erase(shared_.begin() + long(k));
+      ready(s);
+      return;
+    }
   for (auto& o : active_)
     if (o.get() != &s && !o->done && !o->decoding && !o->leader && o->req->prompt == s.req->prompt) {
       s.leader = o.get();
@@ -198,6 +215,8 @@ void BatchDecoder::run_forward() {
         f->logits = s.logits;
         ready(*f);
       }
+    if (waiting_for(s.req->prompt))
+      shared_.push_back(SharedPrompt{s.req->prompt, s.cache->clone(s.cache->len()), s.logits, s.cached});
     ready(s);
   }
 }

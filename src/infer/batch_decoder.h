@@ -77,7 +77,18 @@ class BatchDecoder {
   DecoderOptions o_;
   int64_t ctx_;
   uint64_t next_id_ = 1;
+  bool waiting_for(const std::vector<int32_t>& prompt) const;
+
   std::vector<std::unique_ptr<Seq>> waiting_, active_;
+  // A prefilled prompt kept while requests with the same prompt still wait for a slot (a group larger than the
+  // free slots): they start from a clone instead of prefilling again.
+  struct SharedPrompt {
+    std::vector<int32_t> prompt;
+    std::unique_ptr<SequenceCache> cache;
+    std::vector<float> logits;
+    int64_t cached = 0;
+  };
+  std::vector<SharedPrompt> shared_;
   BatchStats stats_;
 };
 

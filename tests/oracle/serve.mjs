@@ -6,7 +6,7 @@
 import Ajv2020 from "ajv/dist/2020.js";
 import OpenAI from "openai";
 import { execFileSync } from "node:child_process";
-import { SEEK, fail, ok, failed, makeModels, startServer, metric, sleep } from "./serve_lib.mjs";
+import { SEEK, fail, ok, failed, makeModels, startServer, metric, sleep } from "./lib/serve_lib.mjs";
 
 const KEY = "test-key-123";
 const { v3, r1 } = makeModels();

@@ -6,7 +6,7 @@ import OpenAI from "openai";
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { SEEK, WORK, ok, failed, startServer } from "./serve_lib.mjs";
+import { SEEK, WORK, ok, failed, startServer } from "./lib/serve_lib.mjs";
 
 fs.rmSync(WORK, { recursive: true, force: true });
 const dir = path.join(WORK, "model"), cache = path.join(WORK, "kv");

@@ -2,15 +2,15 @@
 // a time, at least 2,000 requests in all, 0 errors allowed, the server's peak RSS stated and bounded. Prints p50/p99
 // time to first token and aggregate generated tokens/s per level; aggregate decode throughput must grow with
 // concurrency (the decoder batches every running sequence into one forward), not stay flat.
-// LOAD_PARAMS (default 3M) sets the model size, LOAD_TOKENS (default 16) the tokens per reply; bench/serve_load.sh
+// LOAD_PARAMS (default 3M) sets the model size, LOAD_TOKENS (default 8) the tokens per reply; bench/serve_load.sh
 // runs it on a larger model for bench/RESULTS.md.
 import OpenAI from "openai";
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { SEEK, WORK, fail, ok, failed, startServer } from "./serve_lib.mjs";
+import { SEEK, WORK, fail, ok, failed, startServer } from "./lib/serve_lib.mjs";
 
-const params = process.env.LOAD_PARAMS || "3M", tokens = Number(process.env.LOAD_TOKENS || 16);
+const params = process.env.LOAD_PARAMS || "3M", tokens = Number(process.env.LOAD_TOKENS || 8);
 fs.rmSync(WORK, { recursive: true, force: true });
 const dir = path.join(WORK, "model");
 execFileSync(SEEK, ["synth", "--out", dir, "--params", params, "--vocab", "129280", "--seed", "1"], { stdio: "pipe" });

@@ -2,7 +2,7 @@
 // that opens and sends nothing, a body cut short, huge headers, many connections closed mid-request, and a queue
 // that fills (503) — each answered with the right status, while an ordinary client keeps being served throughout.
 import net from "node:net";
-import { ok, failed, makeModels, startServer, sleep } from "./serve_lib.mjs";
+import { ok, failed, makeModels, startServer, sleep } from "./lib/serve_lib.mjs";
 
 const { v3 } = makeModels();
 const srv = await startServer(["--model", v3, "--model-name", "m", "--parallel", "2", "--max-queue", "2"]);
