@@ -65,7 +65,7 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
   // exp (libmvec; the file is built without errno semantics), the same on every machine with the same library.
   std::vector<double> w(static_cast<size_t>(vocab));
   double* wp = w.data();
-#pragma omp simd
+//#pragma omp simd
   for (int64_t i = 0; i < vocab; i++) wp[i] = exp((double(logits[i]) - double(mx)) * inv_t);
   auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
 
