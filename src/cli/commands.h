@@ -26,6 +26,7 @@ void register_train(CLI::App& app);
 void register_cost(CLI::App& app);
 void register_grade(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_sample(CLI::App& app);
 void register_task_corpus(CLI::App& app);
 void register_sft(CLI::App& app);
 void register_rl(CLI::App& app);

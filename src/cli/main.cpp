@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   seek::cli::register_cost(app);
   seek::cli::register_grade(app);
   seek::cli::register_eval(app);
+  seek::cli::register_sample(app);
   seek::cli::register_task_corpus(app);
   seek::cli::register_sft(app);
   try {

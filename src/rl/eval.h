@@ -39,4 +39,34 @@ struct EvalConfig {
 
 nlohmann::json run_eval(const Assistant& as, const Task& task, const EvalConfig& cfg, std::ostream* per_problem);
 
+// The pieces of run_eval, for other commands that sample a task exactly as it does (seek sample).
+//
+// plan_eval: the problems drawn, their prompts and per-problem seeds, the rollout parameters with the stop strings
+// and ids filled in, and the reward with the prompt style's format rule. Throws Error for bad settings, no
+// problems, or a prompt that fills the model's context.
+struct EvalPlan {
+  std::vector<Problem> problems;
+  std::vector<TaskPrompt> prompts;
+  std::vector<uint64_t> seeds;
+  RolloutParams rollout;
+  RewardConfig reward;
+};
+EvalPlan plan_eval(const Assistant& as, const Task& task, const EvalConfig& cfg);
+
+// cfg.samples completions of every planned problem, [problem][sample], with a progress bar named `label` on
+// stderr when cfg.progress; tokens and truncated count over all samples.
+struct EvalDraws {
+  std::vector<std::vector<Completion>> completions;
+  int64_t tokens = 0, truncated = 0;
+  double seconds = 0;
+};
+EvalDraws draw_samples(const Assistant& as, const EvalPlan& plan, const EvalConfig& cfg, const std::string& label);
+
+// The sampling settings as the summaries report them: temperature, top_p (as the decimals given), max_tokens, seed.
+nlohmann::json sampling_summary(const EvalConfig& cfg);
+
+// One completion of problem p graded by the task's checker (its prompt says whether it started inside <think>).
+Grade grade_completion(const Task& task, const Problem& p, const TaskPrompt& prompt, const Completion& c,
+                       const RewardConfig& reward);
+
 }  // namespace seek

@@ -44,13 +44,14 @@ const char* prompt_style_name(PromptStyle s) { return s == PromptStyle::chat ? "
 TaskPrompt build_prompt(const Assistant& as, const std::string& question, const PromptOptions& o) {
   TaskPrompt p;
   if (o.style == PromptStyle::r1_zero) {
+    p.user = question;
     p.text = r1_zero_prompt(question, o.open_think);
     p.ids = as.encode_raw(p.text);
     p.started_in_think = o.open_think;
     return p;
   }
-  std::string content = o.instruction.empty() ? question : question + "\n" + o.instruction;
-  p.text = as.render(nlohmann::json::array({{{"role", "user"}, {"content", content}}}), true);
+  p.user = o.instruction.empty() ? question : question + "\n" + o.instruction;
+  p.text = as.render(nlohmann::json::array({{{"role", "user"}, {"content", p.user}}}), true);
   p.ids = as.encode_prompt(p.text);
   p.started_in_think = prompt_opens_reasoning(p.text);
   return p;

@@ -30,9 +30,10 @@ PromptStyle resolve_prompt_style(const std::string& name, const Assistant& as);
 const char* prompt_style_name(PromptStyle s);
 
 struct TaskPrompt {
-  std::string text;
+  std::string text;  // what the model is fed
   std::vector<int32_t> ids;
   bool started_in_think = false;
+  std::string user;  // chat: the user message the template was given (question + instruction); r1-zero: the question
 };
 
 struct PromptOptions {

@@ -40,6 +40,7 @@ struct Completion {
   std::string text;
   std::vector<int32_t> tokens;
   FinishReason finish = FinishReason::length;
+  bool truncated() const { return finish == FinishReason::length || finish == FinishReason::context; }  // ran out
 };
 
 uint64_t sample_seed(uint64_t prompt_seed, int64_t sample_index);
