@@ -32,7 +32,8 @@ export function makeModels() {
 // Starts `seek serve ARGS --port 0`; resolves with {port, url, proc, stop()} once it listens.
 export function startServer(args, { quiet = true } = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(SEEK, ["serve", "--port", "0", "--threads", "1", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const threads = args.includes("--threads") ? [] : ["--threads", "1"];
+    const proc = spawn(SEEK, ["serve", "--port", "0", ...threads, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     const timer = setTimeout(() => reject(new Error("seek serve did not start: " + err)), 60000);
     proc.stderr.on("data", (d) => {
