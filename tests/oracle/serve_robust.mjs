@@ -5,7 +5,7 @@ import net from "node:net";
 import { ok, failed, makeModels, startServer, sleep } from "./lib/serve_lib.mjs";
 
 const { v3 } = makeModels();
-const srv = await startServer(["--model", v3, "--model-name", "m", "--parallel", "2", "--max-queue", "2"]);
+const srv = await startServer(["--model", v3, "--model-name", "m", "--parallel", "2", "--max-queue", "2", "--keepalive", "0.3"]);
 
 function rawHttp(text, { perByteMs = 0, wait = 4000 } = {}) {
   return new Promise((resolve) => {
@@ -45,6 +45,22 @@ await silent;
 // Connections dropped mid-request must not hurt the server.
 await Promise.all(Array.from({ length: 20 }, () => rawHttp("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", { wait: 200 })));
 ok(await healthy(), "the server serves after 20 connections dropped mid-request");
+
+// While a request waits for a slot (2 long ones hold both), a stream gets ": keep-alive" comments and a
+// non-streaming request blank lines before its JSON, and both still complete.
+{
+  const hold = [chat({ max_tokens: 150, seed: 1 }), chat({ max_tokens: 150, seed: 2 })];
+  await sleep(300);
+  const waitStream = fetch(srv.url + "/v1/chat/completions", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 3, stream: true }) }).then((r) => r.text());
+  const waitWhole = chat({ max_tokens: 3 }).then((r) => r.text());
+  const [streamText, wholeText] = await Promise.all([waitStream, waitWhole]);
+  for (const h of hold) await (await h).text();
+  ok(streamText.includes(": keep-alive\n\n") && streamText.trim().endsWith("data: [DONE]"),
+     "a waiting stream gets keep-alive comments, then its reply");
+  ok(/^\n+\{/.test(wholeText) && JSON.parse(wholeText).choices.length === 1,
+     "a waiting non-streaming request gets blank lines, then its JSON");
+}
 
 // A full queue: 2 running + 2 waiting; more get 503 in the error shape, and the server recovers.
 const long = Array.from({ length: 8 }, (_, i) => chat({ max_tokens: 200, seed: i }));
