@@ -13,20 +13,13 @@
 #include "infer/session.h"
 #include "infer/thinking_budget.h"
 #include "model/language_model.h"
-#include "train/bpe_trainer.h"
+#include "byte_tokenizer.h"
 
 using namespace seek;
+using seek::test_util::byte_tokenizer;
 namespace fs = std::filesystem;
 
 namespace {
-
-Tokenizer byte_tokenizer() {
-  BpeTrainOptions o;
-  o.vocab_size = 263;
-  BpeTrainer t(o);
-  t.add_text("abc");
-  return Tokenizer::from_json_string(bpe_tokenizer_json(t.train()), "byte tokenizer");
-}
 
 std::unique_ptr<LanguageModel> fixture() {
   return load_model((fs::path(SEEK_SHARED_DIR) / "fixtures" / "deepseek-v3-tiny").string());

@@ -13,21 +13,13 @@
 #include "infer/batch_generate.h"
 #include "infer/session.h"
 #include "model/language_model.h"
-#include "train/bpe_trainer.h"
+#include "byte_tokenizer.h"
 
 using namespace seek;
+using seek::test_util::byte_tokenizer;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A byte-level tokenizer (7 specials + 256 bytes) for the 256-token fixture models: every id decodes to text.
-Tokenizer byte_tokenizer() {
-  BpeTrainOptions o;
-  o.vocab_size = 263;
-  BpeTrainer t(o);
-  t.add_text("abc");
-  return Tokenizer::from_json_string(bpe_tokenizer_json(t.train()), "byte tokenizer");
-}
 
 std::vector<GenerationRequest> requests() {
   std::vector<GenerationRequest> r;
