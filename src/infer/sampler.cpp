@@ -68,6 +68,18 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
 //#pragma omp simd
   for (int64_t i = 0; i < vocab; i++) wp[i] = exp((double(logits[i]) - double(mx)) * inv_t);
   auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  if ((p_.top_k <= 0 || p_.top_k >= vocab) && p_.top_p >= 1.0f && p_.min_p <= 0) {
+    // Plain sampling from the whole vocabulary: the draw over ids in order, as the general path below does with
+    // every id a candidate (the same sums in the same order, so the same token), without building the list.
+    double kept = 0;
+    for (int64_t i = 0; i < vocab; i++) kept += wp[i];
+    double r = uniform() * kept;
+    for (int64_t i = 0; i < vocab; i++) {
+      r -= wp[i];
+      if (r < 0) return int32_t(i);
+    }
+    return int32_t(vocab - 1);
+  }
 
   // The candidate set after top-k and top-p (order matters only for reproducibility, which any fixed order gives).
   std::vector<int32_t> cand;
