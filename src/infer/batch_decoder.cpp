@@ -25,6 +25,7 @@ struct BatchDecoder::Seq {
   bool decoding = false, cancelled = false, done = false;
   int64_t cached = 0;  // prompt tokens that came from the prefix cache or a leader
   double t_admit = 0, t_ready = 0;
+  size_t logprobs_sent = 0;
 };
 
 BatchDecoder::BatchDecoder(const LanguageModel& model, const Tokenizer* tokenizer, DecoderOptions opt)
@@ -121,12 +122,24 @@ void BatchDecoder::start(Seq& s) {
 void BatchDecoder::ready(Seq& s) {
   s.decoding = true;
   s.t_ready = now();
+  if (!advance(s)) end(s);
+}
+
+// Samples s's next token from s.logits and reports its log-probability; false once the sequence has ended (or
+// failed: then it is already done).
+bool BatchDecoder::advance(Seq& s) {
+  bool more = false;
   try {
-    if (!s.stream->step(s.logits.data(), s.cache->len())) end(s);
+    more = s.stream->step(s.logits.data(), s.cache->len());
   } catch (const Error& e) {
     if (!s.hooks.on_error) throw;
     fail(s, e.what());
+    return true;  // fail() ended it
   }
+  const auto& lp = s.stream->logprobs();
+  for (; s.logprobs_sent < lp.size(); s.logprobs_sent++)
+    if (s.hooks.on_logprob) s.hooks.on_logprob(lp[s.logprobs_sent]);
+  return more;
 }
 
 void BatchDecoder::end(Seq& s) {
@@ -196,12 +209,7 @@ void BatchDecoder::run_forward() {
   for (size_t i = 0; i < items.size(); i++) {
     Seq& s = *owner[i];
     if (s.decoding) {
-      try {
-        if (!s.stream->step(s.logits.data(), s.cache->len())) end(s);
-      } catch (const Error& e) {
-        if (!s.hooks.on_error) throw;
-        fail(s, e.what());
-      }
+      if (!advance(s)) end(s);
       continue;
     }
     s.prefilled += size_t(items[i].n);

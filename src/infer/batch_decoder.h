@@ -43,6 +43,8 @@ struct SequenceHooks {
   std::function<void(GenerationResult&&)> on_done;       // once, when the sequence ends (cancelled ones too)
   std::function<void(const std::string&)> on_error;      // instead of on_done when the sequence failed (e.g. the
                                                          // model's logits were not finite); if empty, step() throws
+  std::function<void(const TokenLogprob&)> on_logprob;   // each generated token's log-probability, as it is sampled
+                                                         // (requests with top_logprobs >= 0), after the step's text
 };
 
 class BatchDecoder {
@@ -70,6 +72,7 @@ class BatchDecoder {
   void ready(Seq& s);
   void end(Seq& s);
   void fail(Seq& s, const std::string& message);
+  bool advance(Seq& s);
   void run_forward();
 
   const LanguageModel& m_;

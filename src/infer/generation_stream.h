@@ -86,6 +86,8 @@ class GenerationStream {
   bool done() const { return done_; }
   // The generated ids so far.
   const std::vector<int32_t>& tokens() const { return result_.tokens; }
+  // Their log-probabilities so far (when the request asked for them).
+  const std::vector<TokenLogprob>& logprobs() const { return result_.logprobs; }
   // Ends the stream (flushing text held back) and returns the result; call once, after step() returned false.
   GenerationResult finish();
 

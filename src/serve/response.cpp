@@ -23,6 +23,7 @@ struct ResponseBuilder::Choice {
   GenerationResult result;
   bool ended = false, sent_role = false;
   std::vector<std::string> call_ids;
+  std::vector<TokenLogprob> pending_logprobs;  // streamed with the next chunk of this choice
   int64_t reasoning_tokens = 0;
 };
 
@@ -32,7 +33,7 @@ ResponseBuilder::ResponseBuilder(const ApiRequest& req, const Tokenizer& tok, st
   const std::string raw_prefix = !req.split_reasoning && req.started_in_reasoning ? "<think>\n" : "";
   for (size_t i = 0; i < req.choices.size(); i++)
     choices_.push_back(Choice{ChoiceOutput(req.split_reasoning, req.started_in_reasoning, req.tool_syntax, raw_prefix),
-                              {}, false, false, {}, 0});
+                              {}, false, false, {}, {}, 0});
 }
 
 ResponseBuilder::~ResponseBuilder() = default;
@@ -46,13 +47,13 @@ json ResponseBuilder::chunk(json choices) const {
 void ResponseBuilder::delta_chunks(size_t i, const ChoiceDelta& d, std::vector<std::string>& out) {
   Choice& c = choices_[i];
   auto send = [&](json delta) {
-    json ch = {{"index", i}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+    json ch = {{"index", i}, {"delta", std::move(delta)}, {"logprobs", take_logprobs(c)}, {"finish_reason", nullptr}};
     out.push_back(dump_json(chunk(json::array({ch}))));
   };
   if (!req_.chat) {
     if (!d.content.empty())
       out.push_back(dump_json(chunk(json::array(
-          {{{"index", i}, {"text", d.content}, {"logprobs", nullptr}, {"finish_reason", nullptr}}}))));
+          {{{"index", i}, {"text", d.content}, {"logprobs", take_logprobs(c)}, {"finish_reason", nullptr}}}))));
     return;
   }
   if (!c.sent_role) send({{"role", "assistant"}, {"content", ""}}), c.sent_role = true;
@@ -70,6 +71,14 @@ void ResponseBuilder::delta_chunks(size_t i, const ChoiceDelta& d, std::vector<s
   }
 }
 
+// The log-probabilities of the tokens sampled since this choice's last chunk (null when none or not asked for).
+json ResponseBuilder::take_logprobs(Choice& c) const {
+  if (req_.top_logprobs < 0 || c.pending_logprobs.empty()) return nullptr;
+  json lp = req_.chat ? chat_logprobs(tok_, c.pending_logprobs) : completion_logprobs(tok_, c.pending_logprobs);
+  c.pending_logprobs.clear();
+  return lp;
+}
+
 void ResponseBuilder::finish_choice(size_t i, GenerationResult&& r, std::vector<std::string>& out) {
   Choice& c = choices_[i];
   delta_chunks(i, c.out.finish(), out);
@@ -79,10 +88,7 @@ void ResponseBuilder::finish_choice(size_t i, GenerationResult&& r, std::vector<
   completion_tokens += int64_t(c.result.tokens.size());
   if (req_.chat) c.reasoning_tokens = count_reasoning_tokens(tok_, c.result.tokens, req_.started_in_reasoning);
   const std::string reason = finish_reason(c.result.finish, !c.out.tool_calls().empty());
-  json lp = nullptr;
-  if (req_.top_logprobs >= 0)
-    lp = req_.chat ? chat_logprobs(tok_, c.result.logprobs) : completion_logprobs(tok_, c.result.logprobs);
-  json ch = {{"index", i}, {"logprobs", lp}, {"finish_reason", reason}};
+  json ch = {{"index", i}, {"logprobs", take_logprobs(c)}, {"finish_reason", reason}};
   if (req_.chat) ch["delta"] = json::object();
   else ch["text"] = "";
   out.push_back(dump_json(chunk(json::array({ch}))));
@@ -93,7 +99,9 @@ std::vector<std::string> ResponseBuilder::add(const std::vector<JobEvent>& event
   for (const JobEvent& e : events) {
     if (first_token_s < 0 && e.kind != JobEvent::error) first_token_s = e.at;
     if (choices_[e.choice].ended) continue;
-    if (e.kind == JobEvent::piece) {
+    if (e.kind == JobEvent::logprob) {
+      choices_[e.choice].pending_logprobs.push_back(e.token);
+    } else if (e.kind == JobEvent::piece) {
       delta_chunks(e.choice, choices_[e.choice].out.feed(e.text), out);
     } else if (e.kind == JobEvent::done) {
       finish_choice(e.choice, GenerationResult(e.result), out);

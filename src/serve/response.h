@@ -38,6 +38,7 @@ class ResponseBuilder {
   nlohmann::json chunk(nlohmann::json choices) const;
   void delta_chunks(size_t i, const ChoiceDelta& d, std::vector<std::string>& out);
   void finish_choice(size_t i, GenerationResult&& r, std::vector<std::string>& out);
+  nlohmann::json take_logprobs(Choice& c) const;
 
   const ApiRequest& req_;
   const Tokenizer& tok_;

@@ -71,22 +71,26 @@ void Scheduler::start_job(const std::shared_ptr<Job>& job) {
     Job* j = job.get();
     h.on_text = [j, i](const std::string& t) {
       j->started_ = true;
-      j->push({JobEvent::piece, i, t, {}, 0});
+      j->push({JobEvent::piece, i, t, {}, {}, 0});
     };
     h.on_done = [j, i](GenerationResult&& res) {
       j->started_ = true;
       j->open_--;
-      j->push({JobEvent::done, i, "", std::move(res), 0});
+      j->push({JobEvent::done, i, "", std::move(res), {}, 0});
+    };
+    h.on_logprob = [j, i](const TokenLogprob& t) {
+      JobEvent e{JobEvent::logprob, i, "", {}, t, 0};
+      j->push(std::move(e));
     };
     h.on_error = [j, i](const std::string& m) {
       j->open_--;
-      j->push({JobEvent::error, i, m, {}, 0});
+      j->push({JobEvent::error, i, m, {}, {}, 0});
     };
     try {
       job->ids_.push_back(decoder_->add(r.choices[i], std::move(h)));
     } catch (const Error& e) {  // requests are checked before they are submitted; this is a last guard
       job->open_--;
-      job->push({JobEvent::error, i, e.what(), {}, 0});
+      job->push({JobEvent::error, i, e.what(), {}, {}, 0});
     }
   }
   live_.push_back(job);
@@ -131,7 +135,7 @@ void Scheduler::loop() {
     if (cache_) stats_.cache = cache_->stats();
   }
   for (auto& job : live_)
-    for (size_t i = 0; i < job->request().choices.size(); i++) job->push({JobEvent::error, i, "the server is stopping", {}, 0});
+    for (size_t i = 0; i < job->request().choices.size(); i++) job->push({JobEvent::error, i, "the server is stopping", {}, {}, 0});
 }
 
 }  // namespace seek::serve

@@ -20,10 +20,11 @@
 namespace seek::serve {
 
 struct JobEvent {
-  enum Kind { piece, done, error } kind = piece;
+  enum Kind { piece, logprob, done, error } kind = piece;
   size_t choice = 0;
   std::string text;         // kind piece: the next text; kind error: the message
   GenerationResult result;  // kind done
+  TokenLogprob token;       // kind logprob
   double at = 0;            // seconds since the job was submitted
 };
 

@@ -88,6 +88,13 @@ const lpc = lp.choices[0].logprobs.content;
 ok(lpc.length === 4 && lpc.every((t) => t.logprob <= 0 && t.top_logprobs.length === 3 &&
    t.top_logprobs[0].logprob >= t.top_logprobs[2].logprob), "logprobs: one per token, top 3 in order");
 
+const lps = await collect(await client.chat.completions.create({ ...base, max_tokens: 4, logprobs: true, top_logprobs: 3, stream: true }));
+const streamed = lps.chunks.flatMap((c) => c.choices.flatMap((ch) => ch.logprobs?.content || []));
+const carrying = lps.chunks.filter((c) => c.choices.some((ch) => ch.logprobs?.content?.length)).length;
+ok(carrying >= 2, `logprobs stream with the tokens, not all at the end (${carrying} chunks carry them)`);
+ok(streamed.length === 4 && streamed.every((t, i) => t.token === lpc[i].token && Math.abs(t.logprob - lpc[i].logprob) < 1e-6),
+   "streamed logprobs arrive with the chunks and equal the whole reply's");
+
 // --- JSON mode and a schema, many seeds ---
 const schema = { type: "object", properties: { name: { type: "string", maxLength: 12 }, age: { type: "integer", minimum: 0, maximum: 120 } },
                  required: ["name", "age"], additionalProperties: false };
