@@ -84,7 +84,9 @@ TEST(BatchDecoder, CancelEndsASequenceAndFreesItsSlot) {
   GenerationResult a, b;
   GenerationRequest qa = request({0, 5, 6}, 1, 200), qb = request({0, 7}, 2, 200);
   add(d, qa, a);
-  const uint64_t id_b = d.add(qb, {[](const std::string&) {}, [&b](GenerationResult&& r) { b = std::move(r); }, {}});
+  SequenceHooks hb;
+  hb.on_done = [&b](GenerationResult&& r) { b = std::move(r); };
+  const uint64_t id_b = d.add(qb, std::move(hb));
   for (int i = 0; i < 3; i++) d.step();
   d.cancel(id_b);
   d.step();
