@@ -154,10 +154,14 @@ void Server::Impl::respond_whole(httplib::Response& res, std::shared_ptr<Job> jo
   res.set_chunked_content_provider(
       "application/json",
       [job, b, body, interval](size_t, httplib::DataSink& sink) {
+        // A blank line every interval, also while tokens arrive: writing is how a client that left is noticed
+        // (then the job is cancelled and its slot freed), and a running job always has events.
+        auto last_write = std::chrono::steady_clock::now();
         while (!b->done()) {
-          std::vector<JobEvent> ev = job->wait(interval);
-          if (ev.empty() && !sink.write("\n", 1)) return job->cancel(), false;
-          b->add(ev);
+          b->add(job->wait(interval));
+          if (b->done() || std::chrono::steady_clock::now() - last_write < interval) continue;
+          if (!sink.write("\n", 1)) return job->cancel(), false;
+          last_write = std::chrono::steady_clock::now();
         }
         const std::string s = body();
         if (!sink.write(s.data(), s.size())) return false;
