@@ -27,6 +27,26 @@ std::string resolve_model_dir(const std::string& dir) {
   return resolved.string();
 }
 
+CheckpointOrigin checkpoint_origin(const std::string& dir) {
+  CheckpointOrigin o;
+  const fs::path p = fs::path(dir) / "trainer_state.json";
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return o;
+  const json j = json::parse(read_text_file(p.string()), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("format", "") != "seek-trainer-state") return o;
+  const json extra = j.value("extra", json::object());
+  if (!extra.is_object()) return o;
+  auto str = [](const json& obj, const char* key) {
+    return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : std::string();
+  };
+  o.stage = str(extra, "stage");
+  if (o.stage.empty()) o.stage = "pretrain";
+  o.prompt_style = str(extra, "prompt_style");
+  if (o.prompt_style.empty()) o.prompt_style = str(extra.value("config", json::object()), "prompt_style");
+  if (o.prompt_style.empty() && o.stage == "pretrain") o.prompt_style = "r1-zero";  // plain text: no chat turns
+  return o;
+}
+
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint c;
   c.dir_ = dir;

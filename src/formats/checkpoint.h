@@ -15,6 +15,15 @@ namespace seek {
 // is a file is an Error saying which.
 std::string resolve_model_dir(const std::string& dir);
 
+// Which stage of the recipe wrote a model folder, from the trainer_state.json seek's trainers leave beside the
+// weights: stage "" (no seek trainer state: a published model), "pretrain" (`seek train`; also a state that names
+// no stage, as older ones do), "sft", "rl"; prompt_style the prompt form the stage trained on ("chat", "r1-zero"),
+// "" where none is recorded. Commands choosing a chat template or prompt style follow it.
+struct CheckpointOrigin {
+  std::string stage, prompt_style;
+};
+CheckpointOrigin checkpoint_origin(const std::string& dir);
+
 class Checkpoint {
  public:
   static Checkpoint open(const std::string& dir);  // throws Error naming the folder/file at fault

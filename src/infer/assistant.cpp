@@ -55,12 +55,7 @@ void read_generation_config(const std::string& dir, Assistant& a, bool& have_sam
 }
 
 // A checkpoint of `seek train` (pretraining): its trainer_state.json says so.
-bool is_seek_pretraining_checkpoint(const std::string& dir) {
-  const fs::path p = fs::path(dir) / "trainer_state.json";
-  if (!fs::exists(p)) return false;
-  const json j = json::parse(read_text_file(p.string()), nullptr, /*allow_exceptions=*/false);
-  return j.is_object() && j.value("format", "") == "seek-trainer-state";
-}
+bool is_seek_pretraining_checkpoint(const std::string& dir) { return checkpoint_origin(dir).stage == "pretrain"; }
 
 bool opens_reasoning(const ChatTemplate& chat) {
   return prompt_opens_reasoning(chat.render(json::array({{{"role", "user"}, {"content", "x"}}}), true));

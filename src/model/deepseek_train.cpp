@@ -8,6 +8,7 @@
 #include "formats/checkpoint.h"
 #include "kernels/cpu/cross_entropy.h"
 #include "kernels/cpu/rowops.h"
+#include "model/lm_head.h"
 
 namespace seek {
 
@@ -35,7 +36,8 @@ struct TrainableDeepSeek::MtpActs {
 
 // What the last forward saw and kept, for its backward.
 struct TrainableDeepSeek::Workspace {
-  std::vector<int32_t> tokens;  // [B, T]
+  std::vector<int32_t> tokens;    // [B, T]
+  std::vector<int32_t> segments;  // [B, T] sample ids of packed rows; empty: one sample per sequence
   RowShape s;
   LossOptions opt;
   double grad_scale = 1;
@@ -45,6 +47,7 @@ struct TrainableDeepSeek::Workspace {
   std::vector<int32_t> targets;
   std::vector<MtpActs> mtp;
   bool backward_ready = false;
+  const int32_t* seg() const { return segments.empty() ? nullptr : segments.data(); }
 };
 
 TrainableDeepSeek::~TrainableDeepSeek() = default;
@@ -94,6 +97,7 @@ void TrainableDeepSeek::load(const std::string& dir) {
   const DeepSeekSchema schema = deepseek_schema(cfg_);
   for (const TensorSpec* t : schema.all()) {
     Param& p = ps_.at(t->name);
+    if (!t->required && !src.has(*t)) continue;  // an MTP module's copy of the head: filled from lm_head below
     if (t->shape.size() == 2) {
       const Linear l = src.matrix(*t);  // stored dtype; fp8 dequantized row by row with its block scales
       for (int64_t r = 0; r < l.w.rows; r++) l.w.row_f32(r, &p.value[size_t(r * l.w.cols)], false);
@@ -102,6 +106,10 @@ void TrainableDeepSeek::load(const std::string& dir) {
       std::copy_n(v.w, p.numel(), p.value.begin());
     }
   }
+  // V3's MTP modules share the main output head; a checkpoint that leaves their copy out means that copy.
+  const std::string& head = schema.head ? schema.head->name : schema.embed.name;
+  for (const TensorSpec* t : schema.all())
+    if (!t->required && !src.has(*t) && t->role == Role::Head) ps_.at(t->name).value = ps_.at(head).value;
 }
 
 std::vector<std::string> TrainableDeepSeek::moe_layer_names() const {
@@ -146,8 +154,8 @@ void TrainableDeepSeek::reset_load() {
 
 // ---- one block: x -> y = x1 + FFN(ffn_norm(x1)), x1 = x + MLA(attn_norm(x)) ----
 
-void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const RowShape& s, const float* x, float* y,
-                                  BlockActs& a) {
+void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const RowShape& s, const int32_t* seg,
+                                  const float* x, float* y, BlockActs& a) {
   const int64_t N = s.rows(), D = cfg_.hidden_size;
   const double eps = cfg_.rms_norm_eps;
   const Precision p = ws_->opt.precision;
@@ -156,7 +164,7 @@ void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const
   a.r1.resize(size_t(N));
   cpu::rmsnorm_forward(a.n1.data(), x, b.attn_norm.w, N, D, eps, a.r1.data());
   a.x1.resize(size_t(N * D));
-  mla_fwd(b.attn, cfg_, s, rope_, a.n1.data(), a.x1.data(), a.attn, p);
+  mla_fwd(b.attn, cfg_, s, rope_, a.n1.data(), a.x1.data(), a.attn, p, seg);
   for (int64_t i = 0; i < N * D; i++) a.x1[size_t(i)] += x[i];
   a.n2.resize(size_t(N * D));
   a.r2.resize(size_t(N));
@@ -168,8 +176,8 @@ void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const
   for (int64_t i = 0; i < N * D; i++) y[i] += a.x1[size_t(i)];
 }
 
-void TrainableDeepSeek::block_bwd(const BlockWeights& b, const RowShape& s, const float* dy, float* dx,
-                                  const BlockActs& a, double balance_scale) {
+void TrainableDeepSeek::block_bwd(const BlockWeights& b, const RowShape& s, const int32_t* seg, const float* dy,
+                                  float* dx, const BlockActs& a, double balance_scale) {
   const int64_t N = s.rows(), D = cfg_.hidden_size;
   const Precision p = ws_->opt.precision;
   uninit_vector<float> dn(size_t(N * D)), dx1(dy, dy + N * D);  // dx1 starts as the residual path
@@ -178,66 +186,39 @@ void TrainableDeepSeek::block_bwd(const BlockWeights& b, const RowShape& s, cons
   else
     mlp_bwd(b.mlp, a.n2.data(), dy, N, a.mlp, dn.data(), false, p);
   cpu::rmsnorm_backward(dx1.data(), b.ffn_norm.g, dn.data(), a.x1.data(), b.ffn_norm.w, a.r2.data(), N, D, true);
-  mla_bwd(b.attn, cfg_, s, rope_, a.n1.data(), dx1.data(), a.attn, dn.data(), false, p);
+  mla_bwd(b.attn, cfg_, s, rope_, a.n1.data(), dx1.data(), a.attn, dn.data(), false, p, seg);
   std::copy(dx1.begin(), dx1.end(), dx);
   cpu::rmsnorm_backward(dx, b.attn_norm.g, dn.data(), a.x.data(), b.attn_norm.w, a.r1.data(), N, D, true);
 }
 
-namespace {
-
-// Cross-entropy of head(hn) against targets, in chunks of rows so the [rows, V] logits never exist at once.
-// Returns the summed loss; with dhn, also accumulates the head's gradient and writes dhn = d(scale*sum)/dhn.
-double head_loss(const Linear& head, const float* hn, const int32_t* targets, int64_t N, double scale, float* dhn,
-                 Precision p) {
-  const int64_t V = head.out(), D = head.in(), chunk = 256;
-  uninit_vector<float> logits(size_t(std::min(N, chunk) * V));
-  double total = 0;
-  for (int64_t r0 = 0; r0 < N; r0 += chunk) {
-    const int64_t n = std::min(chunk, N - r0);
-    linear_fwd(head, hn + r0 * D, n, logits.data(), p);
-    total += cpu::cross_entropy_train(logits.data(), logits.data(), targets + r0, n, V, scale);
-    if (dhn) linear_bwd(head, hn + r0 * D, logits.data(), n, dhn + r0 * D, false, p);
-  }
-  return total;
-}
-
-void embedding_rows(const Linear& emb, const int32_t* ids, int64_t N, float* out) {
-  for (int64_t i = 0; i < N; i++) std::copy_n(emb.master + int64_t(ids[i]) * emb.in(), emb.in(), out + i * emb.in());
-}
-
-void embedding_bwd(const Linear& emb, const int32_t* ids, int64_t N, const float* d) {
-  const int64_t D = emb.in();
-  for (int64_t i = 0; i < N; i++) {
-    float* g = emb.grad + int64_t(ids[i]) * D;
-    for (int64_t j = 0; j < D; j++) g[j] += d[i * D + j];
-  }
-}
-
-}  // namespace
 
 // ---- forward ----
 
 // Checks and records the batch, then embedding -> blocks -> hL [N, D] -> final norm hn. Returns the blocks' summed
 // balance statistic.
-double TrainableDeepSeek::main_fwd(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt) {
+double TrainableDeepSeek::main_fwd(const TrainBatch& b, const LossOptions& opt) {
   const DeepSeekConfig& c = cfg_;
-  const int64_t D = c.hidden_size, V = c.vocab_size, N = B * T;
-  check(B >= 1 && T >= 1, "training forward needs at least one token");
+  const int64_t D = c.hidden_size, V = c.vocab_size, N = b.rows();
+  check(b.B >= 1 && b.T >= 1, "training forward needs at least one token");
   for (int64_t i = 0; i < N; i++)
-    check(tokens[i] >= 0 && tokens[i] < V,
-          "token id " + std::to_string(tokens[i]) + " out of range for vocab_size " + std::to_string(V));
+    check(b.tokens[i] >= 0 && b.tokens[i] < V,
+          "token id " + std::to_string(b.tokens[i]) + " out of range for vocab_size " + std::to_string(V));
   Workspace& ws = *ws_;
-  ws.tokens.assign(tokens, tokens + N);
-  ws.s = RowShape{B, T};
+  ws.tokens.assign(b.tokens, b.tokens + N);
+  if (b.segments)
+    ws.segments.assign(b.segments, b.segments + N);
+  else
+    ws.segments.clear();
+  ws.s = RowShape{b.B, b.T};
   ws.opt = opt;
   ws.backward_ready = false;
-  rope_.build(freqs_, ws.s);
+  build_main_rope();
   uninit_vector<float> h(size_t(N * D)), h2(size_t(N * D));
-  embedding_rows(w_->embed, tokens, N, h.data());
+  embedding_fwd(w_->embed, b.tokens, N, h.data());
   ws.blocks.resize(w_->blocks.size());
   double balance_sum = 0;
   for (size_t l = 0; l < w_->blocks.size(); l++) {
-    block_fwd(w_->blocks[l], load_row_[l], ws.s, h.data(), h2.data(), ws.blocks[l]);
+    block_fwd(w_->blocks[l], load_row_[l], ws.s, ws.seg(), h.data(), h2.data(), ws.blocks[l]);
     if (w_->blocks[l].is_moe) balance_sum += ws.blocks[l].moe.balance;
     std::swap(h, h2);
   }
@@ -248,10 +229,23 @@ double TrainableDeepSeek::main_fwd(const int32_t* tokens, int64_t B, int64_t T, 
   return balance_sum;
 }
 
+// The main blocks' rope table: positions restart at each packed sample's first row (MTP blocks build their own).
+void TrainableDeepSeek::build_main_rope() {
+  const Workspace& ws = *ws_;
+  if (ws.segments.empty()) return rope_.build(freqs_, ws.s);
+  TrainBatch b;
+  b.tokens = ws.tokens.data();
+  b.segments = ws.seg();
+  b.B = ws.s.B;
+  b.T = ws.s.T;
+  const std::vector<int32_t> pos = batch_positions(b);
+  rope_.build(freqs_, pos.data(), b.rows());
+}
+
 void TrainableDeepSeek::logits(const int32_t* tokens, int64_t B, int64_t T, float* out, Precision p) {
   LossOptions opt;
   opt.precision = p;
-  main_fwd(tokens, B, T, opt);
+  main_fwd(TrainBatch{tokens, nullptr, nullptr, B, T}, opt);
   linear_fwd(w_->head, ws_->hn.data(), B * T, out, p);
 }
 
@@ -261,7 +255,7 @@ double TrainableDeepSeek::forward_objective(const int32_t* tokens, int64_t B, in
   opt.precision = p;
   opt.balance_alpha = 0;
   opt.mtp_depth = 0;
-  main_fwd(tokens, B, T, opt);
+  main_fwd(TrainBatch{tokens, nullptr, nullptr, B, T}, opt);
   Workspace& ws = *ws_;
   ws.grad_scale = 1;
   ws.depth = 0;
@@ -290,7 +284,7 @@ Losses TrainableDeepSeek::forward(const int32_t* tokens, int64_t B, int64_t T, c
                                   double grad_scale, bool backward_follows) {
   check(B >= 1 && T >= 2, "training step needs at least one sequence of at least 2 tokens");
   const int64_t D = cfg_.hidden_size, N = B * T;
-  double balance_sum = main_fwd(tokens, B, T, opt);
+  double balance_sum = main_fwd(TrainBatch{tokens, nullptr, nullptr, B, T}, opt);
   Workspace& ws = *ws_;
   ws.grad_scale = grad_scale;
   ws.depth = opt.mtp_depth < 0 ? int64_t(w_->mtp.size()) : std::min<int64_t>(opt.mtp_depth, int64_t(w_->mtp.size()));
@@ -320,6 +314,32 @@ Losses TrainableDeepSeek::forward(const int32_t* tokens, int64_t B, int64_t T, c
   return L;
 }
 
+TrainLoss TrainableDeepSeek::forward(const TrainBatch& b, Precision p, double grad_scale, bool backward_follows) {
+  LossOptions opt;
+  opt.precision = p;
+  opt.balance_alpha = 0;
+  opt.mtp_depth = 0;
+  main_fwd(b, opt);
+  Workspace& ws = *ws_;
+  const int64_t N = b.rows(), V = cfg_.vocab_size;
+  ws.grad_scale = grad_scale;
+  ws.depth = 0;
+  ws.backward_ready = backward_follows;
+  ws.targets.resize(size_t(N));
+  for (int64_t r = 0; r < N; r++) {
+    const int64_t t = r % b.T;
+    ws.targets[size_t(r)] = b.targets ? b.targets[r] : t + 1 < b.T ? b.tokens[r + 1] : -1;
+    check(ws.targets[size_t(r)] < V,
+          "target id " + std::to_string(ws.targets[size_t(r)]) + " out of range for vocab_size " + std::to_string(V));
+  }
+  TrainLoss L;
+  for (int32_t t : ws.targets) L.count += t >= 0;
+  ws.dhn.resize(backward_follows ? size_t(N * cfg_.hidden_size) : 0);
+  L.sum = head_loss(w_->head, ws.hn.data(), ws.targets.data(), N, grad_scale,
+                    backward_follows ? ws.dhn.data() : nullptr, p);
+  return L;
+}
+
 // MTP module k: [enorm(emb(t_{i+k})) ; hnorm(h^{k-1}_i)] -> eh_proj -> block -> shared_head.norm -> head.
 // Returns its mean cross-entropy; prev/prevT advance to this module's output.
 double TrainableDeepSeek::mtp_fwd(int64_t k, const int32_t* tokens, const float*& prev, int64_t& prevT) {
@@ -342,7 +362,7 @@ double TrainableDeepSeek::mtp_fwd(int64_t k, const int32_t* tokens, const float*
       std::copy_n(prev + (b * prevT + i) * D, D, &a.h[size_t((b * Tk + i) * D)]);
     }
   a.e.resize(size_t(Nk * D));
-  embedding_rows(w_->embed, a.emb_ids.data(), Nk, a.e.data());
+  embedding_fwd(w_->embed, a.emb_ids.data(), Nk, a.e.data());
   for (auto* v : {&a.en, &a.hn, &a.on, &a.out}) v->resize(size_t(Nk * D));
   for (auto* v : {&a.e_rstd, &a.h_rstd, &a.o_rstd}) v->resize(size_t(Nk));
   cpu::rmsnorm_forward(a.en.data(), a.e.data(), m.enorm.w, Nk, D, c.rms_norm_eps, a.e_rstd.data());
@@ -355,7 +375,7 @@ double TrainableDeepSeek::mtp_fwd(int64_t k, const int32_t* tokens, const float*
   uninit_vector<float> hp(size_t(Nk * D));
   linear_fwd(m.eh_proj, a.cat.data(), Nk, hp.data(), ws.opt.precision);
   rope_.build(freqs_, sk);
-  block_fwd(m.block, load_row_[w_->blocks.size() + size_t(k - 1)], sk, hp.data(), a.out.data(), a.block);
+  block_fwd(m.block, load_row_[w_->blocks.size() + size_t(k - 1)], sk, nullptr, hp.data(), a.out.data(), a.block);
   cpu::rmsnorm_forward(a.on.data(), a.out.data(), m.head_norm.w, Nk, D, c.rms_norm_eps, a.o_rstd.data());
   a.count = B * (Tk - 1);
   const double w = ws.opt.mtp_lambda / double(ws.depth);
@@ -405,7 +425,7 @@ void TrainableDeepSeek::mtp_bwd(int64_t k, std::vector<float>& dnext) {
                         true);
   rope_.build(freqs_, sk);
   uninit_vector<float> dhp(size_t(Nk * D));
-  block_bwd(m.block, sk, dout.data(), dhp.data(), a.block, bscale);
+  block_bwd(m.block, sk, nullptr, dout.data(), dhp.data(), a.block, bscale);
   uninit_vector<float> dcat(size_t(Nk * 2 * D)), den(size_t(Nk * D)), dhn_k(size_t(Nk * D));
   linear_bwd(m.eh_proj, a.cat.data(), dhp.data(), Nk, dcat.data(), false, ws.opt.precision);
   for (int64_t r = 0; r < Nk; r++) {
@@ -424,7 +444,7 @@ void TrainableDeepSeek::main_bwd(const std::vector<float>& dnext) {
   Workspace& ws = *ws_;
   const int64_t D = c.hidden_size, B = ws.s.B, T = ws.s.T, N = ws.s.rows();
   const double bscale = ws.grad_scale * ws.opt.balance_alpha / double(B);
-  rope_.build(freqs_, ws.s);
+  build_main_rope();
   uninit_vector<float> dh(size_t(N * D), 0.0f);
   if (!dnext.empty()) {  // module 1 read rows i < T-1 of hL
     const int64_t Tn = T - 1;
@@ -435,7 +455,7 @@ void TrainableDeepSeek::main_bwd(const std::vector<float>& dnext) {
   cpu::rmsnorm_backward(dh.data(), w_->norm.g, ws.dhn.data(), ws.hL.data(), w_->norm.w, ws.hn_rstd.data(), N, D, true);
   uninit_vector<float> dprev(size_t(N * D));
   for (size_t l = w_->blocks.size(); l-- > 0;) {
-    block_bwd(w_->blocks[l], ws.s, dh.data(), dprev.data(), ws.blocks[l], bscale);
+    block_bwd(w_->blocks[l], ws.s, ws.seg(), dh.data(), dprev.data(), ws.blocks[l], bscale);
     std::swap(dh, dprev);
   }
   embedding_bwd(w_->embed, ws.tokens.data(), N, dh.data());

@@ -17,6 +17,8 @@
 #include "model/mla_train.h"
 #include "model/moe_train.h"
 #include "model/param_store.h"
+#include "model/train_batch.h"
+#include "model/trainable_lm.h"
 
 namespace seek {
 
@@ -33,10 +35,10 @@ struct Losses {
   int64_t main_tokens = 0;  // predictions counted in `main`
 };
 
-class TrainableDeepSeek {
+class TrainableDeepSeek : public TrainableLM {
  public:
   explicit TrainableDeepSeek(const DeepSeekConfig& c);  // parameters created as zeros (norm weights 1)
-  ~TrainableDeepSeek();
+  ~TrainableDeepSeek() override;
 
   // Normal(0, std) for matrices and embeddings (seeded, deterministic), ones for norms, zeros for biases.
   void init_random(uint64_t seed, double std);
@@ -44,7 +46,7 @@ class TrainableDeepSeek {
   void load(const std::string& dir);
 
   const DeepSeekConfig& config() const { return cfg_; }
-  ParamStore& params() { return ps_; }
+  ParamStore& params() override { return ps_; }
   const ParamStore& params() const { return ps_; }
 
   // tokens[B, T]. The forward: returns the losses and keeps the activations. When `backward_follows`, the heads'
@@ -52,7 +54,11 @@ class TrainableDeepSeek {
   // called next to finish: it adds grad_scale * dL/dparam to every gradient.
   Losses forward(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt, double grad_scale = 1.0,
                  bool backward_follows = false);
-  void backward();
+  void backward() override;
+  // The main model's summed cross-entropy over a TrainBatch (per-row targets, packed samples: attention and rope
+  // positions restart per sample): the SFT objective. No MTP, no balance loss (the routing still counts expert
+  // load). With backward_follows, backward() next adds grad_scale * d(loss.sum)/d(param) to every gradient.
+  TrainLoss forward(const TrainBatch& b, Precision p, double grad_scale = 1.0, bool backward_follows = false) override;
   // An objective that depends on each prediction only through the log-probability of its target (RL: GRPO's
   // clipped ratio and KL): f(first_row, n, logp, entropy, dlogp) returns the loss over rows [first_row,
   // first_row + n) and writes d loss / d logp there; entropy is the policy's at each row. Rows whose target is < 0
@@ -72,7 +78,7 @@ class TrainableDeepSeek {
   // The fast form over the live f32 masters: no copy, no refresh (it reads the parameters as they are, so after an
   // optimizer step it already sees the new values). Decode through a KV cache with the same session and sampler as
   // `seek generate`. The model reads this object's memory: it must not outlive it.
-  const DeepSeekModel& inference_model() const { return *fast_; }
+  const DeepSeekModel& inference_model() const override { return *fast_; }
   // The fast form over a bf16 copy of the masters (half the bytes per decode step: for rollouts). The copy is made
   // on first use and rewritten by refresh_bf16(), which the caller runs after each optimizer step (one conversion
   // pass over every matrix).
@@ -93,10 +99,13 @@ class TrainableDeepSeek {
   struct MtpActs;
   struct Workspace;
 
-  void block_fwd(const BlockWeights& b, int64_t load_row, const RowShape& s, const float* x, float* y, BlockActs& a);
-  void block_bwd(const BlockWeights& b, const RowShape& s, const float* dy, float* dx, const BlockActs& a,
-                 double balance_scale);
-  double main_fwd(const int32_t* tokens, int64_t B, int64_t T, const LossOptions& opt);
+  // seg: the rows' sample ids when packed (main blocks of a TrainBatch forward), else null.
+  void block_fwd(const BlockWeights& b, int64_t load_row, const RowShape& s, const int32_t* seg, const float* x,
+                 float* y, BlockActs& a);
+  void block_bwd(const BlockWeights& b, const RowShape& s, const int32_t* seg, const float* dy, float* dx,
+                 const BlockActs& a, double balance_scale);
+  double main_fwd(const TrainBatch& b, const LossOptions& opt);
+  void build_main_rope();
   double mtp_fwd(int64_t k, const int32_t* tokens, const float*& prev, int64_t& prevT);
   void mtp_bwd(int64_t k, std::vector<float>& dnext);
   void main_bwd(const std::vector<float>& dnext);

@@ -17,23 +17,18 @@
 #include "model/lora.h"
 #include "model/param_store.h"
 #include "model/train_batch.h"
+#include "model/trainable_lm.h"
 
 namespace seek {
 
-struct TrainLoss {
-  double sum = 0;     // summed cross-entropy (natural log) over the rows with a target
-  int64_t count = 0;  // rows with a target
-  double mean() const { return count > 0 ? sum / double(count) : 0.0; }
-};
-
-class TrainableDense {
+class TrainableDense : public TrainableLM {
  public:
   // Full fine-tuning: every parameter an f32 master, zeros (norm weights 1) until init_random() or load().
   explicit TrainableDense(const DenseConfig& c);
   // LoRA: the base model in `base_dir` frozen as stored, `adapter` (which must outlive this object) on its
   // projections; params() is the adapter's store.
   TrainableDense(const std::string& base_dir, LoraAdapter& adapter);
-  ~TrainableDense();
+  ~TrainableDense() override;
 
   // Normal(0, std) for matrices and the embedding (seeded), ones for norms, zeros for biases. Full mode only.
   void init_random(uint64_t seed, double std);
@@ -41,20 +36,20 @@ class TrainableDense {
   void load(const std::string& dir);
 
   const DenseConfig& config() const { return w_->config; }
-  ParamStore& params() { return adapter_ ? adapter_->params() : ps_; }
+  ParamStore& params() override { return adapter_ ? adapter_->params() : ps_; }
   bool lora() const { return adapter_ != nullptr; }
 
   // The forward: returns the loss and keeps the activations. When backward_follows, the head's gradients are
   // computed in the same pass and backward() must be called next: it adds grad_scale * d(loss.sum)/d(param) to every
   // trained parameter's gradient (grad_scale = 1 / count gives the gradient of the mean).
   TrainLoss forward(const TrainBatch& b, Precision p = Precision::F32, double grad_scale = 1.0,
-                    bool backward_follows = false);
-  void backward();
+                    bool backward_follows = false) override;
+  void backward() override;
   // Logits [B*T, vocab] of every row, by the trainable forward (rows of B sequences of T tokens, no packing).
   void logits(const int32_t* tokens, int64_t B, int64_t T, float* out, Precision p = Precision::F32);
 
   // The fast form over the live weights: reads the masters (and the adapter) in place. Must not outlive this object.
-  const DenseModel& inference_model() const { return *fast_; }
+  const DenseModel& inference_model() const override { return *fast_; }
 
  private:
   struct BlockActs;

@@ -12,7 +12,7 @@ constexpr cpu::RopeStyle kRope = cpu::RopeStyle::Interleaved;  // DeepSeek rotat
 }  // namespace
 
 void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
-             float* out, MlaActs& a, Precision p) {
+             float* out, MlaActs& a, Precision p, const int32_t* segments) {
   const int64_t N = s.rows(), H = c.num_attention_heads, dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim,
                 dqk = c.qk_head_dim(), dv = c.v_head_dim, r = c.kv_lora_rank, qr = c.q_lora_rank;
   const double eps = c.rms_norm_eps;
@@ -55,12 +55,13 @@ void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, co
   a.p.resize(size_t(s.B * H * s.T * s.T));
   a.o.resize(size_t(N * H * dv));
   cpu::attention_train_forward(a.o.data(), a.p.data(), a.q.data(), a.k.data(), a.v.data(), s.B, s.T, H, dqk, dv,
-                               c.softmax_scale());
+                               c.softmax_scale(), segments);
   linear_fwd(w.wo, a.o.data(), N, out, p);  // [N, D]
 }
 
 void mla_bwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
-             const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, Precision p) {
+             const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, Precision p,
+             const int32_t* segments) {
   const int64_t N = s.rows(), H = c.num_attention_heads, dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim,
                 dqk = c.qk_head_dim(), dv = c.v_head_dim, r = c.kv_lora_rank, qr = c.q_lora_rank;
   uninit_vector<float> d_o(static_cast<size_t>(N * H * dv));
@@ -68,7 +69,7 @@ void mla_bwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, co
   uninit_vector<float> dq(static_cast<size_t>(N * H * dqk)), dk(static_cast<size_t>(N * H * dqk)),
       dvv(static_cast<size_t>(N * H * dv));
   cpu::attention_train_backward(dq.data(), dk.data(), dvv.data(), d_o.data(), a.p.data(), a.q.data(), a.k.data(),
-                                a.v.data(), s.B, s.T, H, dqk, dv, c.softmax_scale());
+                                a.v.data(), s.B, s.T, H, dqk, dv, c.softmax_scale(), segments);
   // back to the latent: dkv per head, and the shared rope key summed over heads
   uninit_vector<float> dkv(static_cast<size_t>(N * H * (dn + dv))), dkva(static_cast<size_t>(N * (r + dr)), 0.0f);
   for (int64_t i = 0; i < N; i++)

@@ -24,11 +24,14 @@ struct MlaActs {
   uninit_vector<float> o;                 // [N, H*dv]
 };
 
-// out[N, D] = MLA(x[N, D]); x is the normalized block input.
+// out[N, D] = MLA(x[N, D]); x is the normalized block input. segments [N] (null: one sample per sequence): packed
+// samples, each attending only within itself (the kernel's convention, kernels/cpu/attention.h); rope positions
+// restarting per sample are the RopeTable's business.
 void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
-             float* out, MlaActs& a, Precision p);
-// dx[N, D] (+)= gradient; parameter gradients accumulated.
+             float* out, MlaActs& a, Precision p, const int32_t* segments = nullptr);
+// dx[N, D] (+)= gradient; parameter gradients accumulated; segments as in the forward.
 void mla_bwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, const RopeTable& rope, const float* x,
-             const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, Precision p);
+             const float* dout, const MlaActs& a, float* dx, bool accumulate_dx, Precision p,
+             const int32_t* segments = nullptr);
 
 }  // namespace seek

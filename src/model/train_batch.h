@@ -18,6 +18,13 @@ struct TrainBatch {
   int64_t rows() const { return B * T; }
 };
 
+// What a forward over a TrainBatch returns: the summed cross-entropy and how many rows it sums.
+struct TrainLoss {
+  double sum = 0;     // summed cross-entropy (natural log) over the rows with a target
+  int64_t count = 0;  // rows with a target
+  double mean() const { return count > 0 ? sum / double(count) : 0.0; }
+};
+
 // Rope position of every row: its offset from the first row of its sample (from the row's start without segments).
 std::vector<int32_t> batch_positions(const TrainBatch& b);
 

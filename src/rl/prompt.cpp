@@ -1,13 +1,10 @@
 #include "rl/prompt.h"
 
-#include <filesystem>
-
 #include "core/error.h"
+#include "formats/checkpoint.h"
 #include "infer/reasoning.h"
 
 namespace seek {
-
-namespace fs = std::filesystem;
 
 const char* const kR1ZeroTemplate =
     "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The "
@@ -33,9 +30,10 @@ PromptStyle resolve_prompt_style(const std::string& name, const Assistant& as) {
                   "chat_template.jinja); use --prompt-style r1-zero");
     return PromptStyle::chat;
   }
-  if (name == "auto")
-    return as.chat.is_builtin() || fs::exists(fs::path(as.dir) / "trainer_state.json") ? PromptStyle::r1_zero
-                                                                                       : PromptStyle::chat;
+  if (name == "auto") {  // what the checkpoint was trained on; a published model chats
+    if (as.chat.is_builtin()) return PromptStyle::r1_zero;
+    return checkpoint_origin(as.dir).prompt_style == "r1-zero" ? PromptStyle::r1_zero : PromptStyle::chat;
+  }
   throw Error("prompt style '" + name + "': expected auto, chat or r1-zero");
 }
 

@@ -16,7 +16,9 @@
 #include "formats/checkpoint.h"
 #include "formats/safetensors_write.h"
 #include "infer/session.h"
+#include "model/config.h"
 #include "model/config_json.h"
+#include "model/deepseek_train.h"
 #include "model/dense_train.h"
 #include "model/lora.h"
 #include "rl/sft_data.h"
@@ -56,12 +58,17 @@ void validate(const SftConfig& c) {
 const char* const kModelFiles[] = {"config.json",           "generation_config.json",  "tokenizer.json",
                                    "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"};
 
+// The weights are written in f32 whatever the base stored: an fp8 base's quantization_config does not carry over.
 void copy_model_files(const std::string& from, const std::string& to) {
   for (const char* f : kModelFiles) {
     const fs::path src = fs::path(from) / f;
     if (!fs::exists(src)) continue;
     std::ifstream in(src, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (std::string(f) == "config.json") {
+      json j = read_config_json(from);
+      if (j.erase("quantization_config")) bytes = j.dump(2) + "\n";
+    }
     write_file_durable(to + "/" + f, bytes.data(), bytes.size());
   }
 }
@@ -90,7 +97,8 @@ class SftRun {
   std::vector<PackedRow> rows_;
   std::shared_ptr<void> keep_specs_;
   std::unique_ptr<LoraAdapter> adapter_;
-  std::unique_ptr<TrainableDense> model_;
+  std::unique_ptr<TrainableLM> model_;
+  bool deepseek_ = false;  // a DeepSeek V2/V3 base (else dense)
   std::vector<OptimizerParam> ops_;
   std::unique_ptr<AdamW> opt_;
   LrSchedule sched_;
@@ -99,33 +107,53 @@ class SftRun {
   double seconds_ = 0, first_loss_ = std::nan(""), last_loss_ = std::nan("");
 };
 
+bool is_deepseek_type(const std::string& type) { return type == "deepseek_v3" || type == "deepseek_v2"; }
+
 // The base folder, checked to be a model sft can train (before anything is read from it).
-std::string dense_base(const std::string& model) {
-  const std::string dir = resolve_model_dir(model);
+std::string sft_base(const SftConfig& c) {
+  const std::string dir = resolve_model_dir(c.model);
   const json mj = read_config_json(dir);
   const std::string type = mj.value("model_type", std::string());
-  if (!is_dense_model_type(type))
-    throw Error(dir + "/config.json: seek sft fine-tunes dense models (qwen2, llama); model_type '" + type +
-                "' needs per-row targets and segment ids in its trainable form, which it does not take yet");
+  if (is_deepseek_type(type) && c.lora_rank > 0)
+    throw Error(dir + "/config.json: LoRA adapters are for dense models (qwen2, llama); fine-tune model_type '" + type +
+                "' in full (no --lora-rank)");
+  if (!is_dense_model_type(type) && !is_deepseek_type(type))
+    throw Error(dir + "/config.json: seek sft fine-tunes deepseek_v3, deepseek_v2, qwen2 and llama models; model_type '" +
+                type + "' is none of them");
   return dir;
+}
+
+// What the constructor checks the data against, for either architecture.
+struct BaseLimits {
+  int64_t vocab_size = 0, max_positions = 0;
+};
+
+BaseLimits base_limits(const std::string& dir, bool deepseek) {
+  if (deepseek) {
+    const DeepSeekConfig c = load_deepseek_config(dir);
+    return {c.vocab_size, c.max_position_embeddings};
+  }
+  const DenseConfig c = load_dense_config(dir);
+  return {c.vocab_size, c.max_position_embeddings};
 }
 
 SftRun::SftRun(const SftConfig& c, bool resume)
     : c_(c),
-      base_(dense_base(c.model)),
+      base_(sft_base(c)),
       tok_(Tokenizer::from_path((fs::path(base_) / "tokenizer.json").string())),
       chat_(ChatTemplate::from_model_dir(base_)) {
-  const DenseConfig dc = load_dense_config(base_);
-  if (c_.seq_len == 0) c_.seq_len = std::min<int64_t>(2048, dc.max_position_embeddings);
+  deepseek_ = is_deepseek_type(read_config_json(base_).value("model_type", std::string()));
+  const BaseLimits dc = base_limits(base_, deepseek_);
+  if (c_.seq_len == 0) c_.seq_len = std::min<int64_t>(2048, dc.max_positions);
   if (resume) {
     latest_ = latest_checkpoint(c.out);
     check(latest_.has_value(), c.out + ": nothing to resume (no " + c.out + "/latest); run without --resume");
   } else if (fs::exists(fs::path(c.out) / "latest")) {
     throw Error(c.out + " already holds a fine-tuning run; use --resume to continue it or choose another --out");
   }
-  check(c_.seq_len <= dc.max_position_embeddings, "--seq-len " + std::to_string(c_.seq_len) +
-                                                      " exceeds the model's max_position_embeddings " +
-                                                      std::to_string(dc.max_position_embeddings));
+  check(c_.seq_len <= dc.max_positions, "--seq-len " + std::to_string(c_.seq_len) +
+                                            " exceeds the model's max_position_embeddings " +
+                                            std::to_string(dc.max_positions));
   samples_ = read_sft_jsonl(c.data, tok_, chat_, c_.seq_len);
   for (const SftSample& s : samples_)
     for (int32_t t : s.tokens)
@@ -143,8 +171,12 @@ SftRun::SftRun(const SftConfig& c, bool resume)
 }
 
 void SftRun::build_model() {
-  const DenseConfig dc = load_dense_config(latest_ && c_.lora_rank == 0 ? *latest_ : base_);
-  if (c_.lora_rank > 0) {
+  const std::string weights = latest_ && c_.lora_rank == 0 ? *latest_ : base_;
+  if (deepseek_) {
+    auto m = std::make_unique<TrainableDeepSeek>(load_deepseek_config(weights));
+    m->load(weights);
+    model_ = std::move(m);
+  } else if (c_.lora_rank > 0) {
     const auto specs = model_tensor_specs(base_, keep_specs_);
     if (latest_) {
       adapter_ = LoraAdapter::read(*latest_, specs, c_.model);
@@ -158,8 +190,9 @@ void SftRun::build_model() {
     adapter_->set_trainable(true);
     model_ = std::make_unique<TrainableDense>(base_, *adapter_);
   } else {
-    model_ = std::make_unique<TrainableDense>(dc);
-    model_->load(latest_ ? *latest_ : base_);
+    auto m = std::make_unique<TrainableDense>(load_dense_config(weights));
+    m->load(weights);
+    model_ = std::move(m);
   }
   ops_ = optimizer_params(model_->params());
   AdamWConfig ac;
@@ -257,7 +290,8 @@ void SftRun::save() {
     capture_optimizer_state(*opt_, st_);
     st_.tokens_seen = tokens_seen_;
     st_.data = {st_.step / steps_per_epoch_, st_.step % steps_per_epoch_};
-    st_.extra = {{"train_seconds", seconds_}, {"first_loss", first_loss_}, {"config", run_config()}};
+    st_.extra = {{"stage", "sft"},        {"prompt_style", "chat"},      {"train_seconds", seconds_},
+                 {"first_loss", first_loss_}, {"config", run_config()}};
     write_trainer_state(dir, st_);
   });
 }

@@ -7,8 +7,9 @@
 // At the end, LoRA runs also write the adapter into OUT itself (adapter_config.json + adapter_model.safetensors,
 // PEFT's layout: `--adapter OUT`), or with merge a merged model folder (`--model OUT`). Full fine-tuning's model
 // is OUT/latest (`--model OUT`).
-// Dense models (Qwen2, Llama) only for now: DeepSeek models need per-row targets and segment ids in
-// TrainableDeepSeek's forward (model/train_batch.h), which it does not take yet.
+// Bases: Qwen2 and Llama (full or LoRA), DeepSeek V3/V2 (full fine-tuning of the main model: no MTP loss, no balance
+// loss; an fp8 base is trained and written in f32). Checkpoints record stage "sft" and prompt style "chat" in
+// trainer_state.json, which the commands reading them follow (formats/checkpoint.h: checkpoint_origin).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -367,7 +367,8 @@ void Trainer::write_checkpoint_files(const std::string& dir) {
   st_.tokens_seen = tokens_seen_;
   const DataLoader::State ls = loader_.state();
   st_.data = {int64_t(ls.epoch), int64_t(ls.position)};
-  st_.extra = {{"train_seconds", train_seconds_},
+  st_.extra = {{"stage", "pretrain"},
+               {"train_seconds", train_seconds_},
                {"last_val_loss", last_val_},
                {"config", train_config_json(cfg_)},
                {"data_fingerprint", data_fingerprint(data_)}};

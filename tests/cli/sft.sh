@@ -6,8 +6,11 @@
 #  - LoRA learns too, writes a PEFT adapter (adapter_config.json + adapter_model.safetensors) that `--adapter`
 #    applies in forward / generate / chat, and `--merge` writes a model whose logits equal base + adapter;
 #  - --resume from an earlier checkpoint continues to the same losses as the uninterrupted run;
-#  - bad input (unknown role, no assistant turn, a sample longer than --seq-len, an adapter for another base, a
-#    DeepSeek model) is a one-line error naming it.
+#  - a DeepSeek-V3-shaped model (random weights written by seek synth, the same tokenizer) fine-tunes in full the same
+#    way, and its checkpoint says stage "sft" / prompt style "chat" in its trainer state, which --prompt-style auto
+#    follows;
+#  - bad input (unknown role, no assistant turn, a sample longer than --seq-len, an adapter for another base, LoRA on
+#    a DeepSeek model) is a one-line error naming it.
 source "$(dirname "$0")/lib.bash"
 cd "$WORK"
 
@@ -86,6 +89,28 @@ out=$("$SEEK" chat --model tiny-r1 --adapter lora --prompt "What is the capital 
   || fail "chat --adapter"
 "$SEEK" generate --model tiny-r1 --adapter lora --prompt "Hi" --temperature 0 --max-new 4 >/dev/null 2>&1 || fail "generate --adapter"
 
+# ---- a DeepSeek model, full fine-tuning ----
+node -e "const c=require('$ROOT/tests/fixtures/train-v3/config.json'); c.vocab_size=320; c.eos_token_id=1; c.max_position_embeddings=512;
+  require('fs').writeFileSync('v3-config.json', JSON.stringify(c))"
+"$SEEK" synth --out tiny-v3 --config v3-config.json --dtype f32 --seed 3 >/dev/null 2>&1 || fail "synth (DeepSeek base)"
+cp tiny-r1/tokenizer.json tiny-r1/tokenizer_config.json tiny-v3/
+"$SEEK" sft --model tiny-v3 --data chats.jsonl --out v3full --epochs 100 --batch 2 --seq-len 96 --lr 1e-2 \
+  --keep-checkpoints 1 >v3full.json 2>v3full.err || { tail -3 v3full.err; fail "DeepSeek full fine-tuning"; }
+falls v3full 20
+out=$("$SEEK" generate --model v3full --prompt "What is the capital of France?" --temperature 0 --max-new 40 2>/dev/null)
+echo "generate (DeepSeek): $out" | tr '\n' ' '; echo
+case "$out" in *"Paris."*) ;; *) fail "the fine-tuned DeepSeek model does not answer a trained prompt: $out" ;; esac
+node -e "const s=require('./v3full/latest/trainer_state.json').extra;
+  process.exit(s.stage==='sft' && s.prompt_style==='chat' ? 0 : 1)" || fail "the sft checkpoint does not record its stage"
+# --prompt-style auto follows the recorded stage: chat for the SFT'd model; a trainer state that names no stage (a
+# pretraining checkpoint of an older seek) keeps R1-Zero's plain-text prompt
+style_of() { "$SEEK" eval --model "$1" --task arithmetic --problems 2 --max-tokens 4 2>/dev/null | grep -o '"prompt_style": "[^"]*"'; }
+[ "$(style_of v3full)" = '"prompt_style": "chat"' ] || fail "auto prompt style of the SFT'd model: $(style_of v3full)"
+cp -rL v3full/latest nostage
+node -e "const f='nostage/trainer_state.json', fs=require('fs'), j=JSON.parse(fs.readFileSync(f));
+  delete j.extra.stage; delete j.extra.prompt_style; fs.writeFileSync(f, JSON.stringify(j))"
+[ "$(style_of nostage)" = '"prompt_style": "r1-zero"' ] || fail "auto prompt style without a stage: $(style_of nostage)"
+
 # ---- bad input ----
 printf '%s\n' '{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}' \
   '{"messages": [{"role": "bot", "content": "a"}, {"role": "assistant", "content": "b"}]}' > badrole.jsonl
@@ -97,6 +122,6 @@ printf 'not json\n' > notjson.jsonl
 expect_error "not JSON" "notjson.jsonl:1" -- "$SEEK" sft --model tiny-r1 --data notjson.jsonl --out x4
 expect_error "unknown LoRA target" "no_such_proj" -- "$SEEK" sft --model tiny-r1 --data chats.jsonl --out x5 --lora-rank 4 --lora-targets no_such_proj
 expect_error "adapter for another base" "another base model" -- "$SEEK" forward --model "$ROOT/tests/fixtures/qwen2-tiny" --adapter lora --tokens 1,2 --logits-out x.f32
-expect_error "DeepSeek model" "dense models" -- "$SEEK" sft --model "$ROOT/tests/fixtures/v3-mtp" --data chats.jsonl --out x6
+expect_error "LoRA on a DeepSeek model" "LoRA adapters are for dense models" "deepseek_v3" -- "$SEEK" sft --model tiny-v3 --data chats.jsonl --out x6 --lora-rank 4
 expect_error "run folder in use" "already holds" -- "$SEEK" sft --model tiny-r1 --data chats.jsonl --out full
 finish

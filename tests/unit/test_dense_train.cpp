@@ -3,7 +3,7 @@
 // dense_ref.DenseTrainRef): the loss and every parameter's gradient at the initial weights, and a few AdamW steps
 // (clipping, cosine schedule) through the losses, gradient norms and final weights. LoRA on the BF16 base
 // qwen2-tiny: the adapted logits of both forms, the adapter's gradients and steps, the adapter read and written in
-// PEFT's layout. Packing: two samples packed in one row give the loss and gradients of the two run apart.
+// PEFT's layout.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -231,58 +231,6 @@ TEST(DenseLora, AnAdapterForAnotherBaseIsAnError) {
     EXPECT_NE(e.find("made for base model '../qwen2-tiny'"), std::string::npos) << other << ": " << e;
   }
   EXPECT_EQ(error_of("qwen2-tiny"), "no error");
-}
-
-// ---- packing ----
-
-// Two samples packed into one row (segment ids 0 | 1, targets of the last row of each masked) give the same summed
-// loss and the same gradients as the two run as rows of their own.
-TEST(DenseTrain, PackedSamplesEqualSeparateOnes) {
-  const fs::path dir = fixture("train-llama");
-  const DenseConfig c = load_dense_config(dir.string());
-  const std::vector<int32_t> s1 = {3, 17, 5, 9, 60, 2, 44}, s2 = {8, 1, 30, 30, 12};
-  auto grads = [&](TrainableDense& m) {
-    std::vector<std::vector<float>> g;
-    for (auto& p : m.params().all()) g.push_back(p.grad);
-    return g;
-  };
-  TrainableDense a(c), b(c);
-  a.load(dir.string());
-  b.load(dir.string());
-  // apart: each sample its own batch, next-token targets within it
-  double apart = 0;
-  for (const auto* s : {&s1, &s2}) {
-    TrainBatch tb;
-    tb.tokens = s->data();
-    tb.B = 1;
-    tb.T = int64_t(s->size());
-    apart += a.forward(tb, Precision::F32, 1.0, true).sum;
-    a.backward();
-  }
-  // packed: one row [s1 | s2 | 2 pad tokens], no target across the boundary or in the padding
-  std::vector<int32_t> tokens = s1, seg(s1.size(), 0), targets;
-  tokens.insert(tokens.end(), s2.begin(), s2.end());
-  seg.insert(seg.end(), s2.size(), 1);
-  for (int i = 0; i < 2; i++) tokens.push_back(0), seg.push_back(2);
-  for (size_t r = 0; r < tokens.size(); r++)
-    targets.push_back(r + 1 < tokens.size() && seg[r + 1] == seg[r] && seg[r] < 2 ? tokens[r + 1] : -1);
-  TrainBatch tb{tokens.data(), targets.data(), seg.data(), 1, int64_t(tokens.size())};
-  const TrainLoss L = b.forward(tb, Precision::F32, 1.0, true);
-  b.backward();
-  EXPECT_EQ(L.count, int64_t(s1.size() + s2.size() - 2));
-  EXPECT_LT(rel(L.sum, apart), 1e-6);
-  const auto ga = grads(a), gb = grads(b);
-  for (size_t i = 0; i < ga.size(); i++) {
-    double mx = 0, err = 0;
-    for (size_t j = 0; j < ga[i].size(); j++) {
-      mx = std::max(mx, double(std::fabs(ga[i][j])));
-      err = std::max(err, double(std::fabs(ga[i][j] - gb[i][j])));
-    }
-    EXPECT_LE(err, 1e-5 * std::max(mx, 1e-6)) << a.params().all()[i].name;
-  }
-  // without the segment ids the second sample sees the first: the loss moves (so the check above can fail)
-  TrainBatch unseg{tokens.data(), targets.data(), nullptr, 1, int64_t(tokens.size())};
-  EXPECT_GT(rel(b.forward(unseg).sum, apart), 1e-3);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The training model against the float64 PyTorch autograd reference (tests/fixtures/train-*, written by
 // tools/reference/make_train_fixtures.py from the definitions in tools/reference/README.md): step-0 losses (main,
-// MTP, balance), expert loads, every parameter's gradient of the total and of the main loss alone, and a ten-step
-// AdamW run (clipping, cosine schedule, expert-bias update) through the losses, gradient norms and final weights.
+// MTP, balance), expert loads, every parameter's gradient of the total and of the main loss alone (also through the
+// SFT forward over a TrainBatch), and a ten-step AdamW run (clipping, cosine schedule, expert-bias update) through the
+// losses, gradient norms and final weights.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -100,6 +101,23 @@ TEST_P(TrainReference, MainLossGradients) {
   o.balance_alpha = 0;
   const Losses L = m.step(f.tokens.data(), f.B, f.T, o);
   EXPECT_LT(rel(L.main, f.ex["loss_main"].get<double>()), 1e-5);
+  expect_grads(m, SafetensorsFile::open((f.dir / "grads_main.safetensors").string()), 1e-4);
+}
+
+// The SFT forward over a TrainBatch (per-row targets: here the next token, none at each row's end) is the main
+// loss: the summed cross-entropy over B*(T-1) rows, and with grad_scale 1/count the main loss's gradients.
+TEST_P(TrainReference, TrainBatchForwardIsTheMainLoss) {
+  const Fixture f(GetParam());
+  TrainableDeepSeek m(load_deepseek_config(f.dir.string()));
+  m.load(f.dir.string());
+  std::vector<int32_t> targets(f.tokens.size());
+  for (int64_t r = 0; r < f.B * f.T; r++) targets[size_t(r)] = r % f.T + 1 < f.T ? f.tokens[size_t(r + 1)] : -1;
+  const double n = double(f.B * (f.T - 1));
+  const TrainLoss L = m.forward(TrainBatch{f.tokens.data(), targets.data(), nullptr, f.B, f.T}, Precision::F32,
+                                1.0 / n, true);
+  m.backward();
+  EXPECT_EQ(L.count, f.B * (f.T - 1));
+  EXPECT_LT(rel(L.mean(), f.ex["loss_main"].get<double>()), 1e-5);
   expect_grads(m, SafetensorsFile::open((f.dir / "grads_main.safetensors").string()), 1e-4);
 }
 
