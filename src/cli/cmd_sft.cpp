@@ -30,9 +30,11 @@ void register_sft(CLI::App& app) {
   auto a = std::make_shared<SftArgs>();
   rl::SftConfig& c = a->c;
   auto* cmd = app.add_subcommand(
-      "sft", "supervised fine-tuning on chat JSONL ({\"messages\": [...]}): loss on the last assistant turn");
-  cmd->add_option("--model", c.model, "base model folder (dense: Qwen2 / Llama)")->required();
-  cmd->add_option("--data", c.data, "chat-format JSONL, one {\"messages\": [...]} per line")->required();
+      "sft", "supervised fine-tuning on JSONL (chat messages: loss on the last assistant turn; prompt/completion; text)");
+  cmd->add_option("--model", c.model, "base model folder (Qwen2, Llama, DeepSeek V3/V2)")->required();
+  cmd->add_option("--data", c.data,
+                  "JSONL, one {\"messages\": [...]}, {\"prompt\", \"completion\"} or {\"text\"} per line")
+      ->required();
   cmd->add_option("--out", c.out, "output folder: checkpoints, metrics.jsonl, report.html, the adapter")->required();
   cmd->add_option("--lr", c.lr, "peak learning rate (warmup, then cosine)")->capture_default_str();
   cmd->add_option("--min-lr-ratio", c.min_lr_ratio, "final learning rate / peak")->capture_default_str();

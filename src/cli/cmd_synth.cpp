@@ -9,6 +9,7 @@
 #include "core/mapped_file.h"
 #include "model/config.h"
 #include "model/deepseek.h"
+#include "model/dense_config.h"
 #include "model/schema.h"
 #include "model/synthetic.h"
 #include "train/memory_budget.h"
@@ -57,6 +58,24 @@ void check_disk_space(const std::string& out, double bytes) {
                 human_bytes(double(sp.available)) + " free");
 }
 
+// A dense Qwen2/Llama model from a config.json (no --params preset for these).
+void run_synth_dense(const SynthArgs& a, const nlohmann::json& config, const SyntheticOptions& opt,
+                     const std::string& where) {
+  const DenseConfig c = parse_dense_config(config, where);
+  int64_t n = 0;
+  for (const TensorSpec* t : dense_schema(c).all()) n += t->numel();
+  const double need = double(n) * double(dtype_size(opt.dtype)) + 4.0 * double(c.vocab_size) * double(c.hidden_size);
+  if (need > machine_memory_bytes())
+    throw Error(where + ": " + std::to_string(n) + " parameters in " + a.dtype + " need ~" +
+                std::to_string(int64_t(need / 1e9)) + " GB, more than this machine's memory");
+  check_disk_space(a.out, double(n) * double(dtype_size(opt.dtype)));
+  std::fprintf(stderr, "writing %s: %.3fB parameters (%s), hidden %lld, %lld layers\n", a.out.c_str(), double(n) / 1e9,
+               config.value("model_type", std::string()).c_str(), (long long)c.hidden_size,
+               (long long)c.num_hidden_layers);
+  write_synthetic_checkpoint(a.out, config, opt);
+  std::printf("%s\n", a.out.c_str());
+}
+
 void run_synth(const SynthArgs& a) {
   SyntheticOptions opt;
   if (a.dtype == "fp8")
@@ -87,6 +106,7 @@ void run_synth(const SynthArgs& a) {
     config = synthetic_config(parse_count(a.params), a.vocab);
   }
   const std::string where = a.config.empty() ? "--params " + a.params : a.config;
+  if (is_dense_model_type(config.value("model_type", std::string()))) return run_synth_dense(a, config, opt, where);
   MemoryJob job{"writing the checkpoint", double(dtype_size(opt.dtype)),
                 std::string("the weights in ") + a.dtype + ", all held until the file is written", 0, ""};
   check_model_json_fits(config, job, where);
@@ -112,7 +132,9 @@ void register_synth(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "write a random-weight DeepSeek-V3-shaped checkpoint of a given size");
   cmd->add_option("--out", a->out, "output model folder")->required();
   cmd->add_option("--params", a->params, "total parameters, e.g. 100M, 1B")->capture_default_str();
-  cmd->add_option("--config", a->config, "use this config.json's exact shapes instead of --params/--vocab");
+  cmd->add_option("--config", a->config,
+                  "use this config.json's exact shapes instead of --params/--vocab (model_type qwen2 or llama: a "
+                  "dense model)");
   cmd->add_option("--dtype", a->dtype, "bf16, f16, f32 or fp8 (e4m3 with 128x128 block scales)")->capture_default_str();
   cmd->add_option("--vocab", a->vocab, "vocabulary size")->capture_default_str();
   cmd->add_option("--seed", a->seed, "random seed")->capture_default_str();

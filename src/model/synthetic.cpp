@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
+#include "model/dense_config.h"
 #include "model/schema.h"
 
 namespace seek {
@@ -184,6 +185,18 @@ class Writer {
 
 void write_synthetic_checkpoint(const std::string& dir, const json& config_in, const SyntheticOptions& opt) {
   json config = config_in;
+  if (is_dense_model_type(config.value("model_type", std::string()))) {
+    check(opt.dtype != DType::E4M3, dir + ": fp8 weights are for DeepSeek models; write a dense one in bf16, f16 or f32");
+    const DenseSchema schema = dense_schema(parse_dense_config(config, dir + "/config.json"));
+    int64_t n = 0;
+    for (const TensorSpec* t : schema.all()) n += t->numel();
+    Progress progress("synth " + dir, n, "param");
+    Writer w(dir, opt, &progress);
+    for (const TensorSpec* t : schema.all()) w.tensor(*t);
+    w.finish(config);
+    progress.done();
+    return;
+  }
   if (opt.dtype == DType::E4M3)
     config["quantization_config"] = {
         {"quant_method", "fp8"}, {"fmt", "e4m3"}, {"activation_scheme", "dynamic"}, {"weight_block_size", {128, 128}}};

@@ -1,4 +1,4 @@
-// Random-weight DeepSeek-V3-shaped checkpoints: for benchmarks (a model of a chosen size without downloading one),
+// Random-weight DeepSeek-V3-shaped (or dense Qwen2/Llama) checkpoints: for benchmarks (a model of a chosen size without downloading one),
 // the demo, and tests that need a model folder to break.
 #pragma once
 #include <cstdint>
@@ -21,7 +21,9 @@ struct SyntheticOptions {
   int64_t shard_bytes = 0;  // > 0: split into shards of about this size with an index
 };
 
-// Writes config.json and the safetensors weights (model.safetensors, or shards + index) to `dir` (created).
+// Writes config.json and the safetensors weights (model.safetensors, or shards + index) to `dir` (created). The
+// config's model_type picks the schema: deepseek_v3/v2 (the default), or a dense qwen2/llama one (a fresh student
+// for distillation, say).
 void write_synthetic_checkpoint(const std::string& dir, const nlohmann::json& config, const SyntheticOptions& opt);
 
 }  // namespace seek

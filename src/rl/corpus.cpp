@@ -63,4 +63,24 @@ std::vector<CorpusItem> make_corpus(const Task& task, const CorpusOptions& o) {
   return out;
 }
 
+nlohmann::json chat_sample(const CorpusItem& item, const std::string& instruction) {
+  const std::string full = item.completion.rfind(" <think>", 0) == 0 ? item.completion.substr(1)
+                           : item.completion.rfind("<think>", 0) == 0 ? item.completion
+                                                                       : "<think>" + item.completion;
+  const size_t end = full.find("</think>");
+  if (end == std::string::npos) throw Error("problem " + item.problem.id + ": its worked solution has no </think>");
+  std::string steps = full.substr(7, end - 7), answer = full.substr(end + 8);
+  auto trim = [](std::string t) {
+    const size_t a = t.find_first_not_of(" \n"), b = t.find_last_not_of(" \n");
+    return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+  };
+  answer = trim(answer);
+  if (answer.rfind("<answer>", 0) == 0 && answer.size() >= 17 && answer.compare(answer.size() - 9, 9, "</answer>") == 0)
+    answer = "\\boxed{" + trim(answer.substr(8, answer.size() - 17)) + "}";
+  const std::string user = instruction.empty() ? item.problem.question : item.problem.question + "\n" + instruction;
+  return {{"messages",
+           nlohmann::json::array({{{"role", "user"}, {"content", user}},
+                                  {{"role", "assistant"}, {"content", "<think>\n" + trim(steps) + "\n</think>\n\n" + answer}}})}};
+}
+
 }  // namespace seek

@@ -39,4 +39,11 @@ struct CorpusItem {
 // Throws Error naming the task when it cannot write worked solutions (datasets).
 std::vector<CorpusItem> make_corpus(const Task& task, const CorpusOptions& o);
 
+// The item as a conversational SFT sample (R1's cold-start shape, `seek sft` reads it):
+//   {"messages": [{"role": "user", "content": question + "\n" + instruction},
+//                 {"role": "assistant", "content": "<think>\nsteps\n</think>\n\n\\boxed{x}"}]}
+// the user turn as a chat prompt built with the same instruction asks it (rl/prompt.h), the answer boxed as R1's
+// math instruction asks (an untagged item keeps its answer sentence).
+nlohmann::json chat_sample(const CorpusItem& item, const std::string& instruction);
+
 }  // namespace seek

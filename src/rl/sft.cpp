@@ -98,7 +98,8 @@ class SftRun {
   std::shared_ptr<void> keep_specs_;
   std::unique_ptr<LoraAdapter> adapter_;
   std::unique_ptr<TrainableLM> model_;
-  bool deepseek_ = false;  // a DeepSeek V2/V3 base (else dense)
+  bool deepseek_ = false;     // a DeepSeek V2/V3 base (else dense)
+  std::string prompt_style_;  // recorded in checkpoints: "chat" for chat data, else the base's (rl/prompt.h)
   std::vector<OptimizerParam> ops_;
   std::unique_ptr<AdamW> opt_;
   LrSchedule sched_;
@@ -155,6 +156,9 @@ SftRun::SftRun(const SftConfig& c, bool resume)
                                             " exceeds the model's max_position_embeddings " +
                                             std::to_string(dc.max_positions));
   samples_ = read_sft_jsonl(c.data, tok_, chat_, c_.seq_len);
+  // Chat samples teach the template's prompt; plain-text ones keep whatever prompt form the base was trained on.
+  const bool any_chat = std::any_of(samples_.begin(), samples_.end(), [](const SftSample& s) { return !s.plain; });
+  prompt_style_ = any_chat ? "chat" : checkpoint_origin(base_).prompt_style;
   for (const SftSample& s : samples_)
     for (int32_t t : s.tokens)
       check(t < dc.vocab_size, c.data + ":" + std::to_string(s.line) + ": token id " + std::to_string(t) +
@@ -290,18 +294,20 @@ void SftRun::save() {
     capture_optimizer_state(*opt_, st_);
     st_.tokens_seen = tokens_seen_;
     st_.data = {st_.step / steps_per_epoch_, st_.step % steps_per_epoch_};
-    st_.extra = {{"stage", "sft"},        {"prompt_style", "chat"},      {"train_seconds", seconds_},
-                 {"first_loss", first_loss_}, {"config", run_config()}};
+    st_.extra = {{"stage", "sft"}, {"train_seconds", seconds_}, {"first_loss", first_loss_}, {"config", run_config()}};
+    if (!prompt_style_.empty()) st_.extra["prompt_style"] = prompt_style_;
     write_trainer_state(dir, st_);
   });
 }
 
 // The trained model's greedy reply to the first sample's prompt (of the data file's first line), on the live weights.
+// A text line has no prompt: its first tokens stand in.
 json SftRun::sample_reply() {
   const SftSample& s = *std::min_element(samples_.begin(), samples_.end(),
                                          [](const SftSample& a, const SftSample& b) { return a.line < b.line; });
   size_t n_prompt = 0;
   while (n_prompt < s.trained.size() && !s.trained[n_prompt]) n_prompt++;
+  if (n_prompt == 0) n_prompt = std::min<size_t>(8, s.tokens.size() / 2 + 1);  // a text line: its start as the prompt
   GenerationRequest req;
   req.prompt.assign(s.tokens.begin(), s.tokens.begin() + int64_t(n_prompt));
   req.max_tokens = std::min<int64_t>(128, int64_t(s.tokens.size() - n_prompt) + 16);

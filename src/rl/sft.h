@@ -8,8 +8,9 @@
 // PEFT's layout: `--adapter OUT`), or with merge a merged model folder (`--model OUT`). Full fine-tuning's model
 // is OUT/latest (`--model OUT`).
 // Bases: Qwen2 and Llama (full or LoRA), DeepSeek V3/V2 (full fine-tuning of the main model: no MTP loss, no balance
-// loss; an fp8 base is trained and written in f32). Checkpoints record stage "sft" and prompt style "chat" in
-// trainer_state.json, which the commands reading them follow (formats/checkpoint.h: checkpoint_origin).
+// loss; an fp8 base is trained and written in f32). Checkpoints record stage "sft" and the prompt style trained on
+// in trainer_state.json ("chat" when any sample is conversational, else the base's), which the commands reading
+// them follow (formats/checkpoint.h: checkpoint_origin).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -23,9 +23,30 @@ std::string trained_content(const json& m, const std::string& where) {
 }
 }  // namespace
 
+// A plain-text line: {"prompt", "completion"} or {"text"}.
+SftText plain_sample(const json& sample, const std::string& where) {
+  auto text = [&](const char* key) {
+    if (!sample[key].is_string()) throw Error(where + ": \"" + key + "\" must be a string");
+    return sample[key].get<std::string>();
+  };
+  SftText t;
+  t.plain = true;
+  if (sample.contains("prompt")) {
+    if (!sample.contains("completion")) throw Error(where + ": a \"prompt\" line needs a \"completion\" to train on");
+    t.prompt = text("prompt");
+    t.completion = text("completion");
+  } else {
+    t.completion = text("text");
+  }
+  if (t.completion.empty()) throw Error(where + ": nothing to train on (an empty completion or text)");
+  return t;
+}
+
 SftText render_sft_sample(const ChatTemplate& chat, const json& sample, const std::string& where) {
+  if (sample.is_object() && !sample.contains("messages") && (sample.contains("prompt") || sample.contains("text")))
+    return plain_sample(sample, where);
   if (!sample.is_object() || !sample.contains("messages"))
-    throw Error(where + ": expected an object with a \"messages\" array");
+    throw Error(where + ": expected an object with a \"messages\" array (or \"prompt\" + \"completion\", or \"text\")");
   const json& msgs = sample["messages"];
   if (!msgs.is_array() || msgs.empty()) throw Error(where + ": \"messages\" must be a non-empty array");
   for (size_t i = 0; i < msgs.size(); i++) {
@@ -52,9 +73,17 @@ SftText render_sft_sample(const ChatTemplate& chat, const json& sample, const st
 SftSample encode_sft_sample(const Tokenizer& tok, const SftText& text, int64_t line) {
   SftSample s;
   s.line = line;
-  s.tokens = tok.encode(text.prompt, /*allow_special=*/true);
+  s.plain = text.plain;
+  s.tokens = tok.encode(text.prompt, /*allow_special=*/!text.plain);
   const size_t n_prompt = s.tokens.size();
-  tok.encode_append(text.completion, /*allow_special=*/true, s.tokens);
+  tok.encode_append(text.completion, /*allow_special=*/!text.plain, s.tokens);
+  if (text.plain) {
+    if (tok.eos_id() < 0)
+      throw Error("data line " + std::to_string(line) +
+                  ": plain-text samples end with the tokenizer's EOS token, and it has none (eos_token in "
+                  "tokenizer_config.json)");
+    s.tokens.push_back(tok.eos_id());
+  }
   s.trained.assign(s.tokens.size(), 0);
   for (size_t i = n_prompt; i < s.tokens.size(); i++) s.trained[i] = 1;
   return s;

@@ -1,5 +1,12 @@
-// Supervised fine-tuning data: chat-format JSONL ({"messages": [{"role", "content"}, ...]} per line, roles system,
-// user, assistant) made into token rows with a loss mask, and packed.
+// Supervised fine-tuning data: JSONL made into token rows with a loss mask, and packed. Three shapes of line, as
+// common SFT trainers read them (the first key present decides):
+//   {"messages": [{"role", "content"}, ...]}   conversational: roles system, user, assistant, rendered by the
+//                                              model's chat template (below)
+//   {"prompt": "...", "completion": "..."}     plain text, no template: loss on the completion and the EOS token
+//                                              after it (R1-Zero's plain-text prompt form, for instance)
+//   {"text": "..."}                            language modeling: loss on every token and the EOS after it, as
+//                                              pretraining documents are trained (continued pretraining)
+// Plain text is tokenized as text: a special token's spelling in it stays text.
 //
 // A sample trains its LAST message, which must be the assistant's (the trained turn); everything before it is
 // context, rendered as the model's chat template renders history. The trained turn is NOT rendered through the
@@ -23,16 +30,19 @@ namespace seek::rl {
 struct SftText {
   std::string prompt;      // the conversation up to the trained turn's content (no loss)
   std::string completion;  // the trained turn's content and the template's turn ending (the loss)
+  bool plain = false;      // prompt/completion or text lines: tokenized as text, the tokenizer's EOS appended
 };
 
 // Renders one sample. `where` names it in errors ("data.jsonl:3"): unknown roles, a non-string content, no
-// messages, or a last message that is not the assistant's are one-line errors naming it.
+// messages, a last message that is not the assistant's, a line with none of the three shapes are one-line errors
+// naming it.
 SftText render_sft_sample(const ChatTemplate& chat, const nlohmann::json& sample, const std::string& where);
 
 struct SftSample {
   std::vector<int32_t> tokens;   // prompt then completion
   std::vector<uint8_t> trained;  // per token: 1 for the completion's tokens (the model learns to predict them)
   int64_t line = 0;              // 1-based line of the JSONL file
+  bool plain = false;            // a prompt/completion or text line (no chat template)
 };
 
 SftSample encode_sft_sample(const Tokenizer& tok, const SftText& text, int64_t line);

@@ -1,8 +1,11 @@
 // SFT samples: the trained turn keeps its reasoning while the R1 template strips it from history; the loss mask
 // covers exactly the trained turn's tokens; the loss sees assistant tokens only (changing what a non-assistant row
 // would predict changes no gradient, changing an assistant row's target does); packing keeps samples apart; bad
-// samples are one-line errors naming their line.
+// samples are one-line errors naming their line; plain-text lines (prompt/completion, text) train their text and EOS.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <cmath>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include "core/error.h"
 #include "model/dense_train.h"
 #include "rl/sft_data.h"
+#include "train/bpe_trainer.h"
 #include "text/chat/chat_template.h"
 
 using namespace seek;
@@ -69,7 +73,44 @@ TEST(Sft, BadSamplesNameTheirLine) {
   EXPECT_NE(err(R"({"messages": [{"role": "user", "content": 3}, {"role": "assistant", "content": "y"}]})")
                 .find("d.jsonl:7: message 1 has no \"content\" string"),
             std::string::npos);
-  EXPECT_NE(err(R"({"text": "x"})").find("d.jsonl:7"), std::string::npos);
+  EXPECT_NE(err(R"({"txt": "x"})").find("d.jsonl:7: expected an object with a \"messages\" array"), std::string::npos);
+  EXPECT_NE(err(R"({"prompt": "x"})").find("d.jsonl:7: a \"prompt\" line needs a \"completion\""), std::string::npos);
+  EXPECT_NE(err(R"({"text": 3})").find("d.jsonl:7: \"text\" must be a string"), std::string::npos);
+  EXPECT_NE(err(R"({"text": ""})").find("d.jsonl:7: nothing to train on"), std::string::npos);
+}
+
+// Plain-text lines: no template; a text line trains every token and the EOS after it, a prompt/completion line the
+// completion and the EOS; a special token's spelling in them stays text.
+TEST(Sft, PlainTextLinesTrainTheirTextAndEos) {
+  const std::string dir = (fs::temp_directory_path() / ("seek_sft_tok_" + std::to_string(::getpid()))).string();
+  BpeTrainOptions o;
+  o.vocab_size = 300;
+  BpeTrainer t(o);
+  t.add_text("What is two plus two? Four. The answer is four.");
+  write_bpe_tokenizer(t.train(), dir);
+  const Tokenizer tok = Tokenizer::from_path(dir);
+  const ChatTemplate chat = ChatTemplate::builtin(BuiltinChat::deepseek_r1);
+  ASSERT_GE(tok.eos_id(), 0);
+  const SftSample text = encode_sft_sample(tok, render_sft_sample(chat, json{{"text", "The answer is four."}}, "t"), 1);
+  std::vector<int32_t> want = tok.encode("The answer is four.", false);
+  want.push_back(tok.eos_id());
+  EXPECT_EQ(text.tokens, want);
+  EXPECT_EQ(text.trained, std::vector<uint8_t>(want.size(), 1));
+  EXPECT_TRUE(text.plain);
+  const SftSample pc = encode_sft_sample(
+      tok, render_sft_sample(chat, json{{"prompt", "What is two plus two?"}, {"completion", " Four."}}, "t"), 2);
+  const std::vector<int32_t> p = tok.encode("What is two plus two?", false), c = tok.encode(" Four.", false);
+  ASSERT_EQ(pc.tokens.size(), p.size() + c.size() + 1);
+  EXPECT_EQ(std::vector<int32_t>(pc.tokens.begin(), pc.tokens.begin() + int64_t(p.size())), p);
+  EXPECT_EQ(pc.tokens.back(), tok.eos_id());
+  for (size_t i = 0; i < pc.tokens.size(); i++) EXPECT_EQ(pc.trained[i], i >= p.size() ? 1 : 0) << i;
+  // the EOS token's spelling inside the text is text, not the token
+  const std::string eos_text = tok.token_text(tok.eos_id());
+  ASSERT_FALSE(eos_text.empty());
+  EXPECT_EQ(tok.encode(eos_text, /*allow_special=*/true), std::vector<int32_t>{tok.eos_id()});
+  const SftSample sp = encode_sft_sample(tok, render_sft_sample(chat, json{{"text", "a" + eos_text}}, "t"), 3);
+  EXPECT_EQ(std::count(sp.tokens.begin(), sp.tokens.end(), tok.eos_id()), 1);
+  fs::remove_all(dir);
 }
 
 // A tokenizer-free sample over the train-qwen2 fixture's model: a prompt of 6 tokens, a completion of 5.
