@@ -62,8 +62,9 @@ void check_disk_space(const std::string& out, double bytes) {
 void run_synth_dense(const SynthArgs& a, const nlohmann::json& config, const SyntheticOptions& opt,
                      const std::string& where) {
   const DenseConfig c = parse_dense_config(config, where);
+  const DenseSchema schema = dense_schema(c);  // all() points into it
   int64_t n = 0;
-  for (const TensorSpec* t : dense_schema(c).all()) n += t->numel();
+  for (const TensorSpec* t : schema.all()) n += t->numel();
   const double need = double(n) * double(dtype_size(opt.dtype)) + 4.0 * double(c.vocab_size) * double(c.hidden_size);
   if (need > machine_memory_bytes())
     throw Error(where + ": " + std::to_string(n) + " parameters in " + a.dtype + " need ~" +

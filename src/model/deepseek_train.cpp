@@ -325,13 +325,7 @@ TrainLoss TrainableDeepSeek::forward(const TrainBatch& b, Precision p, double gr
   ws.grad_scale = grad_scale;
   ws.depth = 0;
   ws.backward_ready = backward_follows;
-  ws.targets.resize(size_t(N));
-  for (int64_t r = 0; r < N; r++) {
-    const int64_t t = r % b.T;
-    ws.targets[size_t(r)] = b.targets ? b.targets[r] : t + 1 < b.T ? b.tokens[r + 1] : -1;
-    check(ws.targets[size_t(r)] < V,
-          "target id " + std::to_string(ws.targets[size_t(r)]) + " out of range for vocab_size " + std::to_string(V));
-  }
+  ws.targets = batch_targets(b, V);
   TrainLoss L;
   for (int32_t t : ws.targets) L.count += t >= 0;
   ws.dhn.resize(backward_follows ? size_t(N * cfg_.hidden_size) : 0);

@@ -225,13 +225,7 @@ TrainLoss TrainableDense::forward(const TrainBatch& b, Precision p, double grad_
   main_fwd(b, p);
   Workspace& ws = *ws_;
   const int64_t N = b.rows(), V = config().vocab_size;
-  ws.targets.resize(size_t(N));
-  for (int64_t r = 0; r < N; r++) {
-    const int64_t t = r % b.T;
-    ws.targets[size_t(r)] = b.targets ? b.targets[r] : t + 1 < b.T ? b.tokens[r + 1] : -1;
-    check(ws.targets[size_t(r)] < V,
-          "target id " + std::to_string(ws.targets[size_t(r)]) + " out of range for vocab_size " + std::to_string(V));
-  }
+  ws.targets = batch_targets(b, V);
   TrainLoss L;
   for (int32_t t : ws.targets) L.count += t >= 0;
   ws.grad_scale = grad_scale;

@@ -28,4 +28,8 @@ struct TrainLoss {
 // Rope position of every row: its offset from the first row of its sample (from the row's start without segments).
 std::vector<int32_t> batch_positions(const TrainBatch& b);
 
+// The token every row predicts: b.targets, or without them the next token of the row (-1 at its last). A target at
+// or above vocab_size is an Error naming it.
+std::vector<int32_t> batch_targets(const TrainBatch& b, int64_t vocab_size);
+
 }  // namespace seek
