@@ -16,8 +16,8 @@ size_t dtype_size(DType t) {
     case DType::I64: return 8;
     case DType::U8: return 1;
     case DType::I8: return 1;
+    default: throw Error(std::string(dtype_name(t)) + " is stored in blocks, not elements: it has no element size");
   }
-  return 0;
 }
 
 const char* dtype_name(DType t) {
@@ -30,6 +30,12 @@ const char* dtype_name(DType t) {
     case DType::I64: return "i64";
     case DType::U8: return "u8";
     case DType::I8: return "i8";
+    case DType::Q4_0: return "q4_0";
+    case DType::Q5_0: return "q5_0";
+    case DType::Q8_0: return "q8_0";
+    case DType::Q4_K: return "q4_K";
+    case DType::Q5_K: return "q5_K";
+    case DType::Q6_K: return "q6_K";
   }
   return "?";
 }

@@ -34,8 +34,8 @@ const char* safetensors_dtype_name(DType t) {
     case DType::I64: return "I64";
     case DType::U8: return "U8";
     case DType::I8: return "I8";
+    default: return "?";  // GGUF block types have no safetensors name
   }
-  return "?";
 }
 
 SafetensorsFile SafetensorsFile::open(const std::string& path) {

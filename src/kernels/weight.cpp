@@ -1,10 +1,19 @@
 #include "kernels/weight.h"
 
 #include "core/error.h"
+#include "core/quant_blocks.h"
 
 namespace seek {
 
+size_t WeightRef::row_stride() const { return row_bytes(dtype, cols); }
+
 float WeightRef::at(int64_t r, int64_t c) const {
+  if (is_block_dtype(dtype)) {
+    const int64_t be = block_elems(dtype);
+    float b[256];  // one block (at most 256 elements)
+    dequantize_row(dtype, static_cast<const char*>(data) + r * row_stride() + (c / be) * block_bytes(dtype), b, be);
+    return b[c % be];
+  }
   switch (dtype) {
     case DType::F32: return static_cast<const float*>(data)[r * cols + c];
     case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(data)[r * cols + c]);
@@ -26,7 +35,7 @@ void WeightRef::row_f32(int64_t r, float* out, bool round) const {
     }
     return;
   }
-  to_f32(dtype, static_cast<const char*>(data) + size_t(r * cols) * dtype_size(dtype), out, size_t(cols));
+  dequantize_row(dtype, static_cast<const char*>(data) + size_t(r) * row_stride(), out, cols);
 }
 
 }  // namespace seek

@@ -1,5 +1,6 @@
 // A weight matrix as it sits in a checkpoint: [rows=N out features, cols=K in features], row-major, in its stored
-// dtype (f32, bf16, f16, or e4m3 with one f32 scale per 128x128 block). Kernels read it in place (memory-mapped);
+// dtype (f32, bf16, f16, e4m3 with one f32 scale per 128x128 block, or a GGUF block type (core/quant_blocks.h):
+// each row then is row_bytes(dtype, cols) bytes of blocks). Kernels read it in place (memory-mapped);
 // nothing is converted at load time, so resident memory is the checkpoint's own size.
 #pragma once
 #include <cstdint>
@@ -17,6 +18,7 @@ struct WeightRef {
   int64_t block = 128;
 
   int64_t scale_cols() const { return (cols + block - 1) / block; }
+  size_t row_stride() const;  // bytes from one row to the next
   // Element (r, c) dequantized to f32 (slow path: tests, gathers).
   float at(int64_t r, int64_t c) const;
   // Row r dequantized to f32 (len cols). If round_bf16, each value is rounded to bf16 first, which is what the

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/quant_blocks.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/matmul_kernels.h"
 
@@ -91,7 +92,11 @@ namespace {
 
 // Returns false when there is nothing to multiply (y already written).
 bool check_args(float* y, int64_t M, const WeightRef& w) {
-  switch (w.dtype) {
+  if (is_block_dtype(w.dtype)) {
+    check(w.cols % block_elems(w.dtype) == 0, std::string("matmul: a ") + dtype_name(w.dtype) + " weight's rows (" +
+                                                  std::to_string(w.cols) + " columns) must be whole blocks of " +
+                                                  std::to_string(block_elems(w.dtype)));
+  } else switch (w.dtype) {
     case DType::F32:
     case DType::BF16:
     case DType::F16: break;
@@ -118,6 +123,7 @@ int64_t matmul_gemv_max_m() { return 8; }
 
 void matmul_gemv(float* y, const float* x, int64_t M, const WeightRef& w, Precision p) {
   if (!check_args(y, M, w)) return;
+  if (is_block_dtype(w.dtype)) return detail::gemv_blocks(y, x, M, w);
 #if defined(__AVX512F__)
   detail::gemv(y, x, M, w, detail::make_plan(w, p));
 #elif defined(SEEK_MATMUL_AVX2)
@@ -129,6 +135,7 @@ void matmul_gemv(float* y, const float* x, int64_t M, const WeightRef& w, Precis
 
 void matmul_gemm(float* y, const float* x, int64_t M, const WeightRef& w, Precision p) {
   if (!check_args(y, M, w)) return;
+  if (is_block_dtype(w.dtype)) return detail::gemm_blocks(y, x, M, w);
 #if defined(__AVX512F__)
   detail::gemm(y, x, M, w, detail::make_plan(w, p));
 #elif defined(SEEK_MATMUL_AVX2)

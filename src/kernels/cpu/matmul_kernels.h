@@ -35,6 +35,9 @@ Plan make_plan(const WeightRef& w, Precision p);
 
 void gemv(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan);
 void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan);
+// GGUF block-quantized weights (matmul_blocks.cpp), f32 arithmetic whatever the precision.
+void gemv_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
+void gemm_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
 
 // Scratch memory for one call, 64-byte aligned, uninitialized. Buffers up to kScratchKeep bytes are kept per thread
 // (slot 0: the thread's packed weights, slot 1: the caller's prepared x) and reused by the next call: a fresh

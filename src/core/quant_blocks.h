@@ -1,0 +1,36 @@
+// GGUF's block-quantized weight formats, in the byte layouts GGUF files store them (little-endian, packed):
+//
+//   type   elems  bytes  layout of one block                                   value of element j
+//   q8_0     32     34   f16 d, i8 q[32]                                        d * q[j]
+//   q4_0     32     18   f16 d, u8 qs[16] (low nibbles: j < 16, high: j >= 16)  d * (nibble - 8)
+//   q5_0     32     22   f16 d, u32 qh (bit j: the 5th bit), u8 qs[16]          d * ((nibble | bit << 4) - 16)
+//   q4_K    256    144   f16 d, f16 dmin, u8 scales[12], u8 qs[128]             d * sc[s] * nibble - dmin * m[s]
+//   q5_K    256    176   f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]  as q4_K with a 5th bit from qh
+//   q6_K    256    210   u8 ql[128], u8 qh[64], i8 scales[16], f16 d            d * scales[s] * (6-bit q - 32)
+//
+// The K types split a 256-element super-block into sub-blocks (8 of 32 for q4_K/q5_K, with 6-bit scales and mins
+// packed into 12 bytes; 16 of 16 for q6_K with int8 scales). The exact bit positions are in quant_blocks.cpp.
+// Dequantization computes what llama.cpp's reference dequantizers compute (checked against them on the same blocks
+// by tests/unit/test_quant_blocks_oracle.cpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace seek {
+
+bool is_block_dtype(DType t);
+int64_t block_elems(DType t);  // 1 for element types
+int64_t block_bytes(DType t);  // dtype_size for element types
+// Bytes of one row of n elements. Throws Error naming the type when n is not a multiple of its block.
+size_t row_bytes(DType t, int64_t n);
+
+// n elements (a multiple of the block) of blocks of type t -> f32. Element types convert as to_f32 does.
+void dequantize_row(DType t, const void* src, float* dst, int64_t n);
+
+// f32 -> blocks by round-to-nearest with one scale per block (max |x| maps to the end of the code range), for the
+// 32-element types q8_0, q4_0 and q5_0 (what llama.cpp's reference quantizers write). Throws Error for other types.
+void quantize_row(DType t, const float* src, void* dst, int64_t n);
+
+}  // namespace seek
