@@ -10,6 +10,7 @@ struct ExitStatus {
 };
 
 void register_info(CLI::App& app);
+void register_convert(CLI::App& app);
 void register_forward(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_demo(CLI::App& app);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "seek 0.1.0");
   seek::cli::register_info(app);
+  seek::cli::register_convert(app);
   seek::cli::register_forward(app);
   seek::cli::register_generate(app);
   seek::cli::register_demo(app);

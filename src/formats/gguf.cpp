@@ -361,10 +361,18 @@ void GgufParser::parse() {
 // ---------------------------------------------------------------- GgufFile
 
 GgufFile GgufFile::open(const std::string& path) {
+  std::shared_ptr<MappedFile> m = MappedFile::open(path);
+  const uint8_t* data = m->data();
+  const size_t size = m->size();
+  return parse(std::move(m), data, size, path);
+}
+
+GgufFile GgufFile::parse(std::shared_ptr<const void> owner, const uint8_t* data, size_t size, const std::string& name) {
   GgufFile f;
-  f.path_ = path;
-  f.file_ = MappedFile::open(path);
-  GgufParser parser(f, f.file_->data(), f.file_->size());
+  f.path_ = name;
+  f.owner_ = std::move(owner);
+  f.data_ = data;
+  GgufParser parser(f, data, size);
   parser.parse();
   return f;
 }
@@ -412,7 +420,7 @@ const GgufTensorInfo& GgufFile::tensor_info(std::string_view name) const {
   return *t;
 }
 
-const uint8_t* GgufFile::tensor_data(const GgufTensorInfo& t) const { return file_->data() + data_offset_ + t.offset; }
+const uint8_t* GgufFile::tensor_data(const GgufTensorInfo& t) const { return data_ + data_offset_ + t.offset; }
 
 Tensor GgufFile::tensor(std::string_view name) const {
   const GgufTensorInfo& t = tensor_info(name);
@@ -437,7 +445,32 @@ Tensor GgufFile::tensor(std::string_view name) const {
   Shape shape;
   for (size_t i = t.dims.size(); i-- > 0;) shape.push_back(int64_t(t.dims[i]));
   // The mapping is read-only; the const_cast only fits Tensor's pointer type.
-  return Tensor::view_of(dt, shape, const_cast<uint8_t*>(p), file_);
+  return Tensor::view_of(dt, shape, const_cast<uint8_t*>(p), std::const_pointer_cast<void>(owner_));
+}
+
+Tensor GgufFile::bytes(const GgufTensorInfo& t) const {
+  return Tensor::view_of(DType::U8, {int64_t(t.nbytes)}, const_cast<uint8_t*>(tensor_data(t)),
+                         std::const_pointer_cast<void>(owner_));
+}
+
+DType GgufFile::dtype(const GgufTensorInfo& t) const {
+  switch (GgmlType(t.type)) {
+    case GgmlType::F32: return DType::F32;
+    case GgmlType::F16: return DType::F16;
+    case GgmlType::BF16: return DType::BF16;
+    case GgmlType::Q4_0: return DType::Q4_0;
+    case GgmlType::Q5_0: return DType::Q5_0;
+    case GgmlType::Q8_0: return DType::Q8_0;
+    case GgmlType::Q4_K: return DType::Q4_K;
+    case GgmlType::Q5_K: return DType::Q5_K;
+    case GgmlType::Q6_K: return DType::Q6_K;
+    default: {
+      const char* tn = "?";
+      ggml_type_info(t.type, &tn, nullptr, nullptr);
+      throw Error(path_ + ": tensor '" + t.name + "' has type " + tn +
+                  "; seek reads f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q5_K and q6_K");
+    }
+  }
 }
 
 }  // namespace seek

@@ -117,6 +117,8 @@ class GgufFile {
  public:
   // Opens and validates the file. Throws Error naming the path and the problem.
   static GgufFile open(const std::string& path);
+  // The same over bytes in memory that `owner` keeps alive (fuzzing, tests); `name` stands for the path in errors.
+  static GgufFile parse(std::shared_ptr<const void> owner, const uint8_t* data, size_t size, const std::string& name);
 
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
@@ -144,11 +146,17 @@ class GgufFile {
   // A read-only view (do not write through it) of an F32, F16, BF16, I8, I32 or I64 tensor, shape in row-major
   // order (the GGUF dims reversed). The view keeps the file mapped. Throws Error for other types.
   Tensor tensor(std::string_view name) const;
+  // The tensor's stored bytes as a read-only u8 view [nbytes] that keeps the file mapped, and its element type as
+  // a seek DType (F32, F16, BF16 and the block types of core/quant_blocks.h; Error naming the tensor and its type
+  // for any other).
+  Tensor bytes(const GgufTensorInfo& t) const;
+  DType dtype(const GgufTensorInfo& t) const;
 
  private:
   friend class GgufParser;
   std::string what(std::string_view key) const;
-  std::shared_ptr<MappedFile> file_;
+  std::shared_ptr<const void> owner_;  // the mapping (or buffer) data_ points into
+  const uint8_t* data_ = nullptr;
   std::string path_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;

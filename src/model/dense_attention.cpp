@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/rowops.h"
 
@@ -16,6 +17,13 @@ DenseAttention bind_dense_attention(WeightSource& src, const DenseAttnSpec& s) {
 
 RopeFrequencies dense_rope_frequencies(const DenseConfig& c) {
   RopeFrequencies plain(c.head_dim, c.rope_theta);
+  if (!c.rope_freq_factors.empty()) {
+    std::vector<float> f = plain.freqs();
+    check(f.size() == c.rope_freq_factors.size(), "rope_freqs: " + std::to_string(c.rope_freq_factors.size()) +
+                                                      " factors for " + std::to_string(f.size()) + " frequencies");
+    for (size_t i = 0; i < f.size(); i++) f[i] /= c.rope_freq_factors[i];
+    return RopeFrequencies(std::move(f));
+  }
   const DenseRopeScaling& s = c.rope_scaling;
   switch (s.type) {
     case DenseRopeType::Default: return plain;
@@ -44,9 +52,10 @@ void dense_attention_forward(const DenseAttention& w, const DenseConfig& c, cons
   linear_forward(w.k, x, N, k.data(), p);
   linear_forward(w.v, x, N, v.data(), p);
 
-  // ---- half-split RoPE on every query and key head. The reference casts its f32 cos/sin tables to the
-  // activation dtype (the caller rounded them in BF16), and in BF16 every op of the rotation rounds. ----
-  const auto style = cpu::RopeStyle::HalfSplit;
+  // ---- half-split RoPE on every query and key head (adjacent pairs for rows in llama.cpp's order). The reference
+  // casts its f32 cos/sin tables to the activation dtype (the caller rounded them in BF16), and in BF16 every op of
+  // the rotation rounds. ----
+  const auto style = c.rope_interleaved ? cpu::RopeStyle::Interleaved : cpu::RopeStyle::HalfSplit;
   cpu::rope(q.data(), N, H, hd, 0, hd, rope.pos.data(), rope.cos.data(), rope.sin.data(), style, false, bf);
   cpu::rope(k.data(), N, KV, hd, 0, hd, rope.pos.data(), rope.cos.data(), rope.sin.data(), style, false, bf);
 

@@ -37,6 +37,9 @@ struct DenseConfig {
   bool o_bias = false;                 // llama with attention_bias only
   int64_t bos_token_id = -1;           // -1: none given
   std::vector<int64_t> eos_token_ids;  // eos_token_id as an int or a list; empty when none given
+  // Set by the GGUF loader (model/gguf_model.h), never by config.json:
+  bool rope_interleaved = false;         // llama GGUF: q/k rows are in llama.cpp's adjacent-pair RoPE order
+  std::vector<float> rope_freq_factors;  // GGUF rope_freqs: frequency i is divided by factor i (llama3 scaling)
 
   int64_t q_dim() const { return num_attention_heads * head_dim; }
   int64_t kv_dim() const { return num_key_value_heads * head_dim; }

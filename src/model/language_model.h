@@ -91,7 +91,8 @@ void check_head_finite(const std::vector<BatchItem>& items, int64_t vocab);
 [[noreturn]] void explain_nonfinite_logits(const LanguageModel& model, const std::vector<int32_t>& tokens,
                                            AttnForm form, ForwardOptions opt, bool incremental = false);
 
-// Reads DIR/config.json and loads the architecture it names. Throws Error naming the folder and field.
+// Reads DIR/config.json and loads the architecture it names, or a .gguf file (model/gguf_model.h). Throws Error
+// naming the folder (file) and field.
 std::unique_ptr<LanguageModel> load_model(const std::string& dir);
 
 }  // namespace seek

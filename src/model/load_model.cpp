@@ -5,6 +5,7 @@
 #include "model/config_json.h"
 #include "model/deepseek.h"
 #include "model/dense.h"
+#include "model/gguf_model.h"
 #include "model/language_model.h"
 
 namespace seek {
@@ -72,6 +73,7 @@ void LanguageModel::forward_batch(const std::vector<BatchItem>& items, const For
 }
 
 std::unique_ptr<LanguageModel> load_model(const std::string& model_dir) {
+  if (is_gguf_file(model_dir)) return load_gguf_model(model_dir);
   const std::string dir = resolve_model_dir(model_dir);  // a training output folder loads its latest checkpoint
   std::string path;
   nlohmann::json j = read_config_json(dir, &path);

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "formats/gguf.h"
 #include "text/tokenizer/tokenizer.h"
+#include "text/tokenizer/tokenizer_gguf_write.h"
 #include "text/tokenizer/tokenizer_impl.h"
 
 namespace seek {
@@ -72,7 +73,38 @@ const PreSpec& find_pre(const GgufFile& g, const std::string& pre) {
   throw Error(g.path() + ": tokenizer.ggml.pre '" + pre + "' is not supported (supported: " + known + ")");
 }
 
+const PreSpec& find_pre_by_name(const std::string& name) {
+  for (const PreSpec& s : pre_specs())
+    for (const char* n : s.names)
+      if (name == n) return s;
+  throw Error("no pre-tokenizer named " + name);
+}
+
 }  // namespace
+
+std::string gguf_pre_name(const std::vector<std::string>& regexes) {
+  // tokenizer.json spellings of a set that differ from the GGUF consumers' (the same language in other syntax:
+  // a case-insensitive group, literal CJK characters instead of escapes); "" stands for the set's own regex.
+  static const std::vector<std::pair<const char*, std::vector<const char*>>> aliases = {
+      {"qwen2",
+       {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+        "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
+      {"deepseek-v3", {"", "[\u4E00-\u9FA5\u3040-\u309F\u30A0-\u30FF]+", ""}},
+  };
+  for (const auto& [name, alias] : aliases) {
+    const PreSpec& spec = find_pre_by_name(name);
+    bool same = regexes.size() == alias.size();
+    for (size_t i = 0; i < alias.size() && same; i++) same = regexes[i] == (*alias[i] ? alias[i] : spec.regexes[i]);
+    if (same) return name;
+  }
+  for (const PreSpec& s : pre_specs()) {
+    if (s.regexes.size() != regexes.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < regexes.size() && same; i++) same = regexes[i] == s.regexes[i];
+    if (same) return s.names[0];
+  }
+  return "";
+}
 
 Tokenizer Tokenizer::from_gguf(const GgufFile& g) {
   auto impl = std::make_shared<TokenizerImpl>();

@@ -1,0 +1,209 @@
+#include "model/gguf_convert.h"
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/error.h"
+#include "core/quant_blocks.h"
+#include "formats/checkpoint.h"
+#include "formats/gguf.h"
+#include "formats/gguf_write.h"
+#include "formats/safetensors_write.h"
+#include "model/config_json.h"
+#include "model/dense_attention.h"
+#include "model/dense_config.h"
+#include "model/gguf_model.h"
+#include "model/gguf_names.h"
+#include "model/rope.h"
+#include "model/schema.h"
+#include "text/tokenizer/tokenizer_gguf_write.h"
+
+namespace seek {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct FileType {
+  GgmlType type;
+  uint32_t ftype;  // general.file_type (llama.cpp's llama_ftype)
+  DType dtype;
+};
+const std::map<std::string, FileType>& file_types() {
+  static const std::map<std::string, FileType> m = {
+      {"f32", {GgmlType::F32, 0, DType::F32}},     {"f16", {GgmlType::F16, 1, DType::F16}},
+      {"bf16", {GgmlType::BF16, 32, DType::BF16}}, {"q8_0", {GgmlType::Q8_0, 7, DType::Q8_0}},
+      {"q4_0", {GgmlType::Q4_0, 2, DType::Q4_0}},  {"q5_0", {GgmlType::Q5_0, 8, DType::Q5_0}},
+  };
+  return m;
+}
+
+// llama.cpp runs llama's RoPE on adjacent pairs, so its converter reorders the rows of each q/k head from the
+// Hugging Face half-split order: GGUF row 2i + s of a head (s = 0, 1; i < d/2) is HF row s * d/2 + i.
+bool permuted_rows(const DenseConfig& c, const std::string& name, int64_t* heads) {
+  if (c.model_type != "llama") return false;
+  auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
+  if (has(".self_attn.q_proj.")) *heads = c.num_attention_heads;
+  else if (has(".self_attn.k_proj.")) *heads = c.num_key_value_heads;
+  else return false;
+  return true;
+}
+int64_t hf_row_of_gguf_row(int64_t r, int64_t head_dim) {
+  const int64_t h = r / head_dim, p = r % head_dim, half = head_dim / 2;
+  return h * head_dim + (p % 2) * half + p / 2;
+}
+
+void add_dense_metadata(const DenseConfig& c, const std::string& name, const FileType& ft, GgufWriter& w) {
+  const std::string a = c.model_type;
+  w.set_string("general.architecture", a);
+  w.set_string("general.name", name);
+  w.set_u32("general.file_type", ft.ftype);
+  if (is_block_dtype(ft.dtype)) w.set_u32("general.quantization_version", 2);
+  w.set_u32(a + ".vocab_size", uint32_t(c.vocab_size));
+  w.set_u32(a + ".context_length", uint32_t(c.max_position_embeddings));
+  w.set_u32(a + ".embedding_length", uint32_t(c.hidden_size));
+  w.set_u32(a + ".block_count", uint32_t(c.num_hidden_layers));
+  w.set_u32(a + ".feed_forward_length", uint32_t(c.intermediate_size));
+  w.set_u32(a + ".attention.head_count", uint32_t(c.num_attention_heads));
+  w.set_u32(a + ".attention.head_count_kv", uint32_t(c.num_key_value_heads));
+  w.set_f32(a + ".attention.layer_norm_rms_epsilon", float(c.rms_norm_eps));
+  w.set_f32(a + ".rope.freq_base", float(c.rope_theta));
+  w.set_u32(a + ".rope.dimension_count", uint32_t(c.head_dim));
+  if (c.head_dim * c.num_attention_heads != c.hidden_size) {
+    w.set_u32(a + ".attention.key_length", uint32_t(c.head_dim));
+    w.set_u32(a + ".attention.value_length", uint32_t(c.head_dim));
+  }
+  if (c.rope_scaling.type == DenseRopeType::Linear) {
+    w.set_string(a + ".rope.scaling.type", "linear");
+    w.set_f32(a + ".rope.scaling.factor", float(c.rope_scaling.factor));
+  }
+}
+
+}  // namespace
+
+void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_path, const std::string& type,
+                        const std::function<void(const std::string&)>& log) {
+  auto ft_it = file_types().find(type);
+  if (ft_it == file_types().end())
+    throw Error("--type '" + type + "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0)");
+  const FileType ft = ft_it->second;
+  const std::string dir = resolve_model_dir(model_dir);
+  std::string cfg_path;
+  const json j = read_config_json(dir, &cfg_path);
+  const std::string model_type = j.value("model_type", "");
+  if (!is_dense_model_type(model_type))
+    throw Error(cfg_path + ": model_type '" + model_type + "' cannot be converted to GGUF yet (qwen2 and llama can)");
+  const DenseConfig c = parse_dense_config(j, cfg_path);
+  const Checkpoint ck = Checkpoint::open(dir);
+
+  GgufWriter w;
+  add_dense_metadata(c, fs::path(dir).filename().string(), ft, w);
+  if (fs::exists(fs::path(dir) / "tokenizer.json")) {
+    add_gguf_tokenizer(dir, c.vocab_size, w);
+  } else {
+    log("no tokenizer.json: writing a byte-level vocabulary (256 byte tokens, no merges; token ids are the model's)");
+    add_gguf_byte_vocab(c.vocab_size, c.bos_token_id, c.eos_token_ids.empty() ? -1 : c.eos_token_ids[0], w);
+  }
+
+  const DenseSchema schema = dense_schema(c);
+  int64_t fallbacks = 0;
+  for (const TensorSpec* s : schema.all()) {
+    const std::string g = gguf_name_of(s->name);
+    check(!g.empty(), "no GGUF name for " + s->name);
+    const Tensor t = ck.get(s->name, s->shape);
+    const int64_t rows = s->shape.size() == 2 ? s->shape[0] : 1, cols = s->shape.back();
+    FileType out = s->shape.size() == 1 ? file_types().at("f32") : ft;
+    if (cols % block_elems(out.dtype) != 0) {  // rows that are not whole blocks: f16, as llama.cpp falls back
+      out = file_types().at("f16");
+      fallbacks++;
+    }
+    int64_t heads = 0;
+    const bool permute = permuted_rows(c, s->name, &heads);
+    const int64_t hd = c.head_dim;
+    const size_t in_row = size_t(cols) * dtype_size(t.dtype), out_row = row_bytes(out.dtype, cols);
+    const int64_t n_rows = s->shape.size() == 2 ? rows : (permute ? cols : 1);
+    w.add_tensor(g, out.type, s->shape, [=](uint8_t* dst) {
+      std::vector<float> row(static_cast<size_t>(cols));
+      if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
+        std::vector<float> v(static_cast<size_t>(cols));
+        to_f32(t.dtype, t.data, v.data(), size_t(cols));
+        for (int64_t r = 0; r < cols; r++) row[size_t(r)] = v[size_t(hf_row_of_gguf_row(r, hd))];
+        from_f32(DType::F32, row.data(), dst, size_t(cols));
+        return;
+      }
+      for (int64_t r = 0; r < n_rows; r++) {
+        const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
+        to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, row.data(), size_t(cols));
+        if (is_block_dtype(out.dtype))
+          quantize_row(out.dtype, row.data(), dst + size_t(r) * out_row, cols);
+        else
+          from_f32(out.dtype, row.data(), dst + size_t(r) * out_row, size_t(cols));
+      }
+    });
+  }
+  if (c.rope_scaling.type == DenseRopeType::Llama3) {  // llama.cpp's form: per-frequency divisors
+    const std::vector<float> plain = RopeFrequencies(c.head_dim, c.rope_theta).freqs();
+    const std::vector<float> scaled = dense_rope_frequencies(c).freqs();
+    std::vector<float> factors(plain.size());
+    for (size_t i = 0; i < plain.size(); i++) factors[i] = plain[i] / scaled[i];
+    w.add_tensor("rope_freqs.weight", GgmlType::F32, {int64_t(factors.size())},
+                 [factors](uint8_t* dst) { std::memcpy(dst, factors.data(), factors.size() * 4); });
+  }
+  if (fallbacks)
+    log(std::to_string(fallbacks) + " matrices have rows that are not whole " + type + " blocks: written as f16");
+  w.write(out_path);
+  log("wrote " + out_path + " (" + type + ")");
+}
+
+void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir, const std::string& type,
+                        const std::function<void(const std::string&)>& log) {
+  if (type != "f32" && type != "bf16" && type != "f16")
+    throw Error("--type '" + type + "': a Hugging Face folder from GGUF is written in f32, bf16 or f16");
+  const GgufFile f = GgufFile::open(gguf_path);
+  json cfg = gguf_hf_config(f);
+  const DenseConfig c = parse_dense_config(cfg, gguf_path + " (its metadata as config.json)");
+  if (f.find_tensor("rope_freqs.weight"))
+    throw Error(gguf_path + ": rope_freqs (llama3 rope scaling as divisors) has no config.json form seek writes yet");
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  const DenseSchema schema = dense_schema(c);  // all() points into it
+  for (const TensorSpec* s : schema.all()) {
+    const GgufTensorInfo& info = f.tensor_info(gguf_name_of(s->name));
+    const int64_t rows = s->shape.size() == 2 ? s->shape[0] : 1, cols = s->shape.back();
+    const DType dt = f.dtype(info);
+    const size_t stride = row_bytes(dt, cols);
+    int64_t heads = 0;
+    const bool permute = permuted_rows(c, s->name, &heads);
+    Tensor out = Tensor::empty(DType::F32, s->shape);
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; r++) {
+      dequantize_row(dt, f.tensor_data(info) + size_t(r) * stride, row.data(), cols);
+      if (s->shape.size() == 1 && permute) {
+        for (int64_t i = 0; i < cols; i++) out.f32()[hf_row_of_gguf_row(i, c.head_dim)] = row[size_t(i)];
+      } else {
+        const int64_t dst = permute ? hf_row_of_gguf_row(r, c.head_dim) : r;
+        std::copy(row.begin(), row.end(), out.f32() + dst * cols);
+      }
+    }
+    if (type == "f16") {
+      Tensor h = Tensor::empty(DType::F16, s->shape);
+      from_f32(DType::F16, out.f32(), h.data, size_t(out.numel()));
+      out = h;
+    }
+    tensors.emplace_back(s->name, out);
+  }
+  fs::create_directories(out_dir);
+  cfg["architectures"] = json::array({c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"});
+  cfg["torch_dtype"] = type == "f32" ? "float32" : type == "bf16" ? "bfloat16" : "float16";
+  SafetensorsWriteOptions opt;
+  opt.f32_to_bf16 = type == "bf16";
+  save_safetensors(out_dir + "/model.safetensors", tensors, opt);
+  const std::string cj = cfg.dump(2) + "\n";
+  write_file_durable(out_dir + "/config.json", cj.data(), cj.size());
+  log("wrote " + out_dir + " (" + type + "; the tokenizer is not written back from GGUF yet)");
+}
+
+}  // namespace seek

