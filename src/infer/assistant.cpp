@@ -7,6 +7,8 @@
 #include "core/mapped_file.h"
 #include "formats/checkpoint.h"
 #include "infer/reasoning.h"
+#include "formats/gguf.h"
+#include "model/gguf_model.h"
 #include "model/lora.h"
 
 namespace seek {
@@ -86,18 +88,55 @@ Assistant Assistant::load(const std::string& model_dir, std::optional<BuiltinCha
   return with_model(model_dir, load_model_with_adapter(model_dir, adapter), template_override);
 }
 
+namespace {
+
+// A GGUF file's tokenizer and chat template (tokenizer.chat_template; without one, the built-in DeepSeek-V3
+// template with the file's special tokens).
+std::pair<Tokenizer, ChatTemplate> gguf_tokenizer_and_template(const std::string& path,
+                                                               std::optional<BuiltinChat> override_with,
+                                                               std::string& origin) {
+  const GgufFile f = GgufFile::open(path);
+  if (!f.has("tokenizer.ggml.model") || f.get_string("tokenizer.ggml.model") == "none")
+    throw Error(path + ": the file has no tokenizer (text commands need one; use --tokens for ids)");
+  Tokenizer tok = Tokenizer::from_gguf(f);
+  std::map<std::string, std::string> special;
+  if (tok.bos_id() >= 0) special["bos_token"] = tok.token_text(tok.bos_id());
+  if (tok.eos_id() >= 0) special["eos_token"] = tok.token_text(tok.eos_id());
+  ChatTemplate chat = f.has("tokenizer.chat_template")
+                          ? ChatTemplate::from_source(f.get_string("tokenizer.chat_template"), special,
+                                                      path + " tokenizer.chat_template")
+                          : ChatTemplate::builtin(BuiltinChat::deepseek_v3, special["bos_token"], special["eos_token"]);
+  origin = f.has("tokenizer.chat_template") ? "the GGUF file" : "built-in (the GGUF file has none)";
+  if (override_with) {
+    origin = std::string("--template ") + (*override_with == BuiltinChat::deepseek_r1 ? "deepseek-r1" : "deepseek-v3");
+    chat = chat.with_builtin(*override_with);
+  }
+  return {std::move(tok), std::move(chat)};
+}
+
+}  // namespace
+
 Assistant Assistant::with_model(const std::string& model_dir, std::unique_ptr<LanguageModel> model,
                                 std::optional<BuiltinChat> template_override) {
-  const std::string dir = resolve_model_dir(model_dir);  // a training output folder: its latest checkpoint
-  if (!fs::exists(fs::path(dir) / "tokenizer.json"))
-    throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
-  Tokenizer tok = Tokenizer::from_path(dir);
-  if (tok.vocab_size() > model->vocab_size())
-    throw Error(dir + ": tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but the model only " +
-                std::to_string(model->vocab_size()));
+  const bool gguf = is_gguf_file(model_dir);
+  const std::string dir = gguf ? model_dir : resolve_model_dir(model_dir);  // a training run: its latest checkpoint
   std::string origin;
-  ChatTemplate chat = pick_template(dir, template_override, origin);
-  Assistant a(dir, std::move(model), std::move(tok), std::move(chat));
+  std::optional<Tokenizer> tok;
+  std::optional<ChatTemplate> chat;
+  if (gguf) {
+    auto [t, c] = gguf_tokenizer_and_template(dir, template_override, origin);
+    tok.emplace(std::move(t));
+    chat.emplace(std::move(c));
+  } else {
+    if (!fs::exists(fs::path(dir) / "tokenizer.json"))
+      throw Error(dir + ": no tokenizer.json in the model folder (text commands need one; use --tokens for ids)");
+    tok.emplace(Tokenizer::from_path(dir));
+    chat.emplace(pick_template(dir, template_override, origin));
+  }
+  if (tok->vocab_size() > model->vocab_size())
+    throw Error(dir + ": tokenizer has " + std::to_string(tok->vocab_size()) + " tokens but the model only " +
+                std::to_string(model->vocab_size()));
+  Assistant a(dir, std::move(model), std::move(*tok), std::move(*chat));
   a.template_origin = origin;
   for (int64_t id : a.model->eos_token_ids()) add_id(a.stop_ids, id);
   add_id(a.stop_ids, a.tokenizer.eos_id());
@@ -105,7 +144,7 @@ Assistant Assistant::with_model(const std::string& model_dir, std::unique_ptr<La
   // A reasoning model: its template opens <think> in the generation prompt, or strips </think> from history.
   a.reasoning = opens_reasoning(a.chat) || a.chat.source().find("</think>") != std::string::npos;
   bool have_sampling = false;
-  read_generation_config(dir, a, have_sampling);
+  if (!gguf) read_generation_config(dir, a, have_sampling);
   if (!have_sampling && a.reasoning) {
     a.sampling.temperature = 0.6f;  // the R1 model card's recommendation
     a.sampling.top_p = 0.95f;

@@ -7,6 +7,11 @@ namespace seek {
 
 size_t WeightRef::row_stride() const { return row_bytes(dtype, cols); }
 
+double WeightRef::bytes() const {
+  const double scales = dtype == DType::E4M3 ? 4.0 * double((rows + block - 1) / block) * double(scale_cols()) : 0.0;
+  return double(rows) * double(row_stride()) + scales;
+}
+
 float WeightRef::at(int64_t r, int64_t c) const {
   if (is_block_dtype(dtype)) {
     const int64_t be = block_elems(dtype);

@@ -19,6 +19,7 @@ struct WeightRef {
 
   int64_t scale_cols() const { return (cols + block - 1) / block; }
   size_t row_stride() const;  // bytes from one row to the next
+  double bytes() const;       // the stored matrix, e4m3 block scales included
   // Element (r, c) dequantized to f32 (slow path: tests, gathers).
   float at(int64_t r, int64_t c) const;
   // Row r dequantized to f32 (len cols). If round_bf16, each value is rounded to bf16 first, which is what the

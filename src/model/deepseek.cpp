@@ -144,6 +144,8 @@ void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const For
   if (opt.check_finite) check_head_finite(items, c.vocab_size);
 }
 
+int64_t DeepSeekModel::active_params() const { return count_params(cfg()).active; }
+
 double DeepSeekModel::active_weight_bytes() const {
   const ParamCounts pc = count_params(cfg());
   auto bytes_per = [](const WeightRef& r) {

@@ -79,7 +79,8 @@ class DeepSeekModel : public LanguageModel {
   KVCache new_cache(AttnForm form) const { return KVCache(cfg(), form); }
   // Bytes of weights one decode step reads: every active matrix once at its stored width (fp8 block scales
   // included), the embedding not at all (one row is read). The decode roofline is bandwidth / this.
-  double active_weight_bytes() const;
+  double active_weight_bytes() const override;
+  int64_t active_params() const override;
 
  private:
   const DeepSeekConfig& cfg() const { return w_->config; }

@@ -6,6 +6,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/rowops.h"
 #include "model/moe.h"
+#include "model/schema.h"
 
 namespace seek {
 
@@ -35,6 +36,19 @@ std::unique_ptr<DenseModel> DenseModel::load(const std::string& dir) {
   const DenseConfig c = load_dense_config(dir);
   CheckpointWeights src(Checkpoint::open(dir));
   return std::make_unique<DenseModel>(std::make_shared<const DenseWeights>(bind_dense(c, src)));
+}
+
+int64_t DenseModel::active_params() const {
+  const ParamCounts pc = count_params(cfg_);
+  return pc.total - pc.embedding + (cfg_.tie_word_embeddings ? pc.embedding : 0);  // the head is a matmul, tied or not
+}
+
+double DenseModel::active_weight_bytes() const {
+  double b = w_->head.w.bytes();
+  for (const DenseBlock& blk : w_->blocks)
+    for (const Linear* l : {&blk.attn.q, &blk.attn.k, &blk.attn.v, &blk.attn.o, &blk.mlp.gate, &blk.mlp.up, &blk.mlp.down})
+      b += l->w.bytes();
+  return b;
 }
 
 DenseModel::DenseModel(std::shared_ptr<const DenseWeights> keep)

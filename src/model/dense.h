@@ -52,6 +52,8 @@ class DenseModel : public LanguageModel {
   void forward(const int32_t* tokens, int64_t T, SequenceCache& cache, const ForwardOptions& opt,
                float* logits) const override;
   void forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const override;
+  int64_t active_params() const override;
+  double active_weight_bytes() const override;  // every matrix and the head (one embedding row is negligible)
 
   const DenseConfig& config() const { return cfg_; }
   const RopeFrequencies& rope() const { return rope_; }

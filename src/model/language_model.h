@@ -72,6 +72,10 @@ class LanguageModel {
   // sequence), and attention runs per sequence against its own cache. Results equal forward() per item up to float
   // rounding. Items must have distinct caches. The default runs the items one after another.
   virtual void forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const;
+  // For speed reports: parameters of the matmuls a token passes through (the head included, the embedding
+  // lookup not), and the bytes of stored weights a decode step must read (0 where a model does not say).
+  virtual int64_t active_params() const { return 0; }
+  virtual double active_weight_bytes() const { return 0; }
 };
 
 // Throws Error, before anything runs, if a token id is outside [0, vocab) or positions pos0 .. pos0+T-1 do not fit

@@ -9,6 +9,7 @@
 #include "model/config_json.h"
 #include "model/deepseek.h"
 #include "model/dense.h"
+#include "model/gguf_model.h"
 #include "model/lora.h"
 
 namespace seek {
@@ -50,6 +51,9 @@ std::vector<const TensorSpec*> model_tensor_specs(const std::string& model_dir, 
 
 std::unique_ptr<LanguageModel> load_model_with_adapter(const std::string& model_dir, const std::string& adapter_dir) {
   if (adapter_dir.empty()) return load_model(model_dir);
+  if (is_gguf_file(model_dir))
+    throw Error(model_dir + ": LoRA adapters apply to Hugging Face folders, not GGUF files yet (seek convert writes "
+                            "the folder)");
   const std::string dir = resolve_model_dir(model_dir);
   std::shared_ptr<void> keep;
   const std::vector<const TensorSpec*> specs = model_tensor_specs(dir, keep);

@@ -23,6 +23,7 @@
 
 #include "core/quant_blocks.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/quant_decode.h"
 
 namespace {
 
@@ -97,16 +98,21 @@ int run_blocks(const std::string& dir) {
       failures++;
       continue;
     }
-    std::vector<float> ref(size_t(rows * n)), ours(size_t(rows * n));
+    std::vector<float> ref(size_t(rows * n)), ours(size_t(rows * n)), fast(size_t(rows * n));
     for (int64_t r = 0; r < rows; r++) {
       dequant(q.data() + r * rb, ref.data() + r * n, n);
       dequantize_row(tc.seek, q.data() + r * rb, ours.data() + r * n, n);
+      cpu::decode_blocks(tc.seek, q.data() + r * rb, fast.data() + r * n, n);
     }
-    int64_t differ = 0;
-    for (size_t i = 0; i < ref.size(); i++) differ += std::memcmp(&ref[i], &ours[i], 4) != 0;
-    std::printf("%-5s dequantize: %lld of %lld values differ from llama.cpp's\n", tc.suffix, (long long)differ,
-                (long long)ref.size());
+    int64_t differ = 0, differ_fast = 0;
+    for (size_t i = 0; i < ref.size(); i++) {
+      differ += std::memcmp(&ref[i], &ours[i], 4) != 0;
+      differ_fast += std::memcmp(&ref[i], &fast[i], 4) != 0;
+    }
+    std::printf("%-5s dequantize: %lld (reference) and %lld (kernel decoder) of %lld values differ from llama.cpp's\n",
+                tc.suffix, (long long)differ, (long long)differ_fast, (long long)ref.size());
     failures += differ != 0;
+    failures += differ_fast != 0;
 
     if (tc.seek == DType::Q8_0 || tc.seek == DType::Q4_0 || tc.seek == DType::Q5_0) {
       auto qref = reinterpret_cast<QuantRef>(sym(base, std::string("quantize_row_") + tc.suffix + "_ref"));

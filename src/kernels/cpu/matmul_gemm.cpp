@@ -20,6 +20,8 @@
 
 #include "core/dtype.h"
 #include "core/parallel.h"
+#include "core/quant_blocks.h"
+#include "kernels/cpu/quant_decode.h"
 
 #if defined(__AVX512F__)
 
@@ -209,8 +211,9 @@ struct UkrBf16 {
 // rows whose stride is padded off a power of two (K = 2048 f32 rows 8 KiB apart would put a 256-row block's lines
 // into a few L2 sets).
 
-template <DType DT, bool Round>
-void gemm_f32(float* y, const float* x, int64_t M, const WeightRef& w) {
+// pack(n0, k0, kc, bp): a panel as pack_f32 writes it.
+template <class Pack>
+void gemm_f32_with(float* y, const float* x, int64_t M, const WeightRef& w, const Pack& pack) {
   const int64_t N = w.rows, K = w.cols, P = (N + NR - 1) / NR;
   const int64_t ldx = (K + 15) / 16 * 16 + 16;
   Scratch xs(1, size_t(M * ldx) * sizeof(float));
@@ -226,7 +229,7 @@ void gemm_f32(float* y, const float* x, int64_t M, const WeightRef& w) {
       const int64_t np = std::min(NCP, p_hi - pj);
       for (int64_t k0 = 0; k0 < K; k0 += KC_F32) {
         const int64_t kc = std::min(KC_F32, K - k0);
-        for (int64_t j = 0; j < np; j++) pack_f32<DT, Round>(w, (pj + j) * NR, k0, kc, bp + j * kcpad * NR);
+        for (int64_t j = 0; j < np; j++) pack((pj + j) * NR, k0, kc, bp + j * kcpad * NR);
         for (int64_t m0 = 0; m0 < M; m0 += MC) {
           const int64_t mc = std::min(MC, M - m0);
           for (int64_t j = 0; j < np; j++) {
@@ -240,6 +243,30 @@ void gemm_f32(float* y, const float* x, int64_t M, const WeightRef& w) {
       }
     }
   });
+}
+
+template <DType DT, bool Round>
+void gemm_f32(float* y, const float* x, int64_t M, const WeightRef& w) {
+  gemm_f32_with(y, x, M, w, [&](int64_t n0, int64_t k0, int64_t kc, float* bp) { pack_f32<DT, Round>(w, n0, k0, kc, bp); });
+}
+
+// GGUF block types: each row's slice [k0, k0 + kc) decoded (kc <= KC_F32, multiples of 32), then transposed.
+void pack_blocks(const WeightRef& w, int64_t n0, int64_t k0, int64_t kc, float* bp) {
+  alignas(64) float rows[NR][KC_F32];
+  const size_t stride = w.row_stride();
+  for (int i = 0; i < NR; i++) {
+    if (n0 + i < w.rows)
+      decode_range(w.dtype, static_cast<const uint8_t*>(w.data) + size_t(n0 + i) * stride, k0, kc, rows[i]);
+    else
+      std::fill(rows[i], rows[i] + kc, 0.0f);
+  }
+  for (int64_t kk = 0; kk < kc; kk += 16)
+    for (int g = 0; g < NR / 16; g++) {
+      __m512i r[16];
+      for (int i = 0; i < 16; i++) r[i] = _mm512_castps_si512(_mm512_load_ps(rows[g * 16 + i] + kk));
+      transpose16x16_epi32(r);
+      for (int c = 0; c < 16; c++) _mm512_storeu_si512(bp + (kk + c) * NR + g * 16, r[c]);
+    }
 }
 
 #if defined(__AVX512BF16__)
@@ -284,6 +311,10 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w) {
 #endif
 
 }  // namespace
+
+void gemm_blocks512(float* y, const float* x, int64_t M, const WeightRef& w) {
+  gemm_f32_with(y, x, M, w, [&](int64_t n0, int64_t k0, int64_t kc, float* bp) { pack_blocks(w, n0, k0, kc, bp); });
+}
 
 void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan) {
 #if defined(__AVX512BF16__)

@@ -38,6 +38,7 @@ void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& p
 // GGUF block-quantized weights (matmul_blocks.cpp), f32 arithmetic whatever the precision.
 void gemv_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
 void gemm_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
+void gemm_blocks512(float* y, const float* x, int64_t M, const WeightRef& w);  // AVX-512 builds (matmul_gemm.cpp)
 
 // Scratch memory for one call, 64-byte aligned, uninitialized. Buffers up to kScratchKeep bytes are kept per thread
 // (slot 0: the thread's packed weights, slot 1: the caller's prepared x) and reused by the next call: a fresh

@@ -1,0 +1,152 @@
+// Internals of the block-quantized kernels (quant_decode.cpp, matmul_blocks.cpp): each GGUF block type decoded 32
+// elements ("a chunk") at a time into four 8-lane f32 registers, holding exactly the values core/quant_blocks.h's
+// dequantize_row computes (same operations in the same order, d * scale first, then * q, then - min; no FMA: the
+// files that include this are built with -ffp-contract=off, as GCC would otherwise fuse the vector mul and sub).
+// Chunk c of a block covers its elements [32c, 32c + 32). A block's scales are read once (Chunks<T>::scales) and
+// passed to the decoding of each of its chunks. Not for use outside kernels/cpu.
+#pragma once
+#include "kernels/cpu/matmul_avx2.h"  // first: see the note on immintrin.h in matmul_kernels.h
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/dtype.h"
+
+#if defined(SEEK_MATMUL_AVX2)
+
+namespace seek::cpu::detail {
+
+inline float load_half(const uint8_t* p) { return _cvtsh_ss([&] { uint16_t h; std::memcpy(&h, p, 2); return h; }()); }
+inline __m256i u8x8(const uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline __m256i i8x8(const uint8_t* p) {
+  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline __m256i shr32(__m256i v, int n) { return _mm256_srl_epi32(v, _mm_cvtsi32_si128(n)); }
+inline __m256i low4(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi32(0x0f)); }
+inline __m256 i2f(__m256i v) { return _mm256_cvtepi32_ps(v); }
+
+template <DType T>
+struct Chunks;
+
+template <>
+struct Chunks<DType::Q8_0> {  // f16 d | i8 q[32]
+  static constexpr int kElems = 32, kBytes = 34;
+  using Scales = __m256;
+  static Scales scales(const uint8_t* b) { return _mm256_set1_ps(load_half(b)); }
+  static void decode(const uint8_t* b, int, const Scales& d, __m256 w[4]) {
+    for (int k = 0; k < 4; k++) w[k] = _mm256_mul_ps(i2f(i8x8(b + 2 + 8 * k)), d);
+  }
+};
+
+template <>
+struct Chunks<DType::Q4_0> {  // f16 d | u8 qs[16]: low nibbles elements 0..15, high 16..31
+  static constexpr int kElems = 32, kBytes = 18;
+  using Scales = __m256;
+  static Scales scales(const uint8_t* b) { return _mm256_set1_ps(load_half(b)); }
+  static void decode(const uint8_t* b, int, const Scales& d, __m256 w[4]) {
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (int k = 0; k < 2; k++) {
+      const __m256i q = u8x8(b + 2 + 8 * k);
+      w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(low4(q), eight)), d);
+      w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(shr32(q, 4), eight)), d);
+    }
+  }
+};
+
+template <>
+struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | u8 qs[16]
+  static constexpr int kElems = 32, kBytes = 22;
+  using Scales = __m256;
+  static Scales scales(const uint8_t* b) { return _mm256_set1_ps(load_half(b)); }
+  static void decode(const uint8_t* b, int, const Scales& d, __m256 w[4]) {
+    uint32_t qh;
+    std::memcpy(&qh, b + 2, 4);
+    const __m256i h = _mm256_set1_epi32(int32_t(qh)), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+    for (int k = 0; k < 2; k++) {
+      const __m256i q = u8x8(b + 6 + 8 * k);
+      const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
+      const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
+      const __m256i h1 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
+      w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(low4(q), h0), sixteen)), d);
+      w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(shr32(q, 4), h1), sixteen)), d);
+    }
+  }
+};
+
+// q4_K / q5_K sub-block s: its 6-bit scale and min from the 12 packed bytes (see quant_blocks.cpp).
+inline void k_scale_min(int s, const uint8_t* q, int* sc, int* m) {
+  if (s < 4) {
+    *sc = q[s] & 63, *m = q[s + 4] & 63;
+  } else {
+    *sc = (q[s + 4] & 0x0f) | ((q[s - 4] >> 6) << 4), *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
+  }
+}
+
+// q4_K: f16 d | f16 dmin | scales[12] | qs[128]; q5_K adds qh[32] before qs. Chunk c is sub-block c: the low
+// (c even) or high (c odd) nibbles of qs[32 (c / 2) ..][32], plus bit c of qh[..32] for q5_K.
+template <bool High>
+struct KChunks {
+  static constexpr int kElems = 256, kBytes = High ? 176 : 144;
+  struct Scales {
+    float ds[8], dm[8];  // d * scale and dmin * min of each sub-block
+  };
+  static Scales scales(const uint8_t* b) {
+    Scales s;
+    const float d = load_half(b), dmin = load_half(b + 2);
+    for (int c = 0; c < 8; c++) {
+      int sc, m;
+      k_scale_min(c, b + 4, &sc, &m);
+      s.ds[c] = d * float(sc), s.dm[c] = dmin * float(m);
+    }
+    return s;
+  }
+  static void decode(const uint8_t* b, int c, const Scales& s, __m256 w[4]) {
+    const __m256 ds = _mm256_set1_ps(s.ds[c]), dm = _mm256_set1_ps(s.dm[c]);
+    const uint8_t* qs = b + (High ? 48 : 16) + 32 * (c / 2);
+    for (int k = 0; k < 4; k++) {
+      const __m256i q = u8x8(qs + 8 * k);
+      __m256i v = c % 2 ? shr32(q, 4) : low4(q);
+      if constexpr (High)
+        v = _mm256_or_si256(v, _mm256_slli_epi32(_mm256_and_si256(shr32(u8x8(b + 16 + 8 * k), c), _mm256_set1_epi32(1)), 4));
+      w[k] = _mm256_sub_ps(_mm256_mul_ps(ds, i2f(v)), dm);
+    }
+  }
+};
+template <>
+struct Chunks<DType::Q4_K> : KChunks<false> {};
+template <>
+struct Chunks<DType::Q5_K> : KChunks<true> {};
+
+template <>
+struct Chunks<DType::Q6_K> {  // ql[128] | qh[64] | i8 scales[16] | f16 d
+  static constexpr int kElems = 256, kBytes = 210;
+  // Chunk c: half h = c / 4 (ql + 64h, qh + 32h, scales + 8h) and group j = c % 4 of that half: element l (< 32)
+  // is the low (j < 2) or high nibble of ql[l + 32 (j % 2)], bits 2j..2j+1 of qh[l], scale[l / 16 + 2j].
+  struct Scales {
+    float ds[16];  // d * scale of each 16 elements
+  };
+  static Scales scales(const uint8_t* b) {
+    Scales s;
+    const float d = load_half(b + 208);
+    for (int i = 0; i < 16; i++) s.ds[i] = d * float(int8_t(b[192 + i]));
+    return s;
+  }
+  static void decode(const uint8_t* b, int c, const Scales& s, __m256 w[4]) {
+    const int h = c / 4, j = c % 4;
+    const uint8_t* ql = b + 64 * h + 32 * (j % 2);
+    const uint8_t* qh = b + 128 + 32 * h;
+    const float* sc = s.ds + 8 * h + 2 * j;
+    for (int k = 0; k < 4; k++) {
+      const __m256i lo = j < 2 ? low4(u8x8(ql + 8 * k)) : shr32(u8x8(ql + 8 * k), 4);
+      const __m256i hi = _mm256_and_si256(shr32(u8x8(qh + 8 * k), 2 * j), _mm256_set1_epi32(3));
+      const __m256i q = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
+      w[k] = _mm256_mul_ps(_mm256_set1_ps(sc[k / 2]), i2f(q));
+    }
+  }
+};
+
+}  // namespace seek::cpu::detail
+
+#endif  // SEEK_MATMUL_AVX2
