@@ -17,8 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [key, v] : f.metadata()) {
       try {
         if (v.is_array()) {
-          if (v.elem_type() == seek::GgufType::STRING) sink = sink + float(v.to_strings(key).size());
-          else if (v.elem_type() != seek::GgufType::ARRAY) sink = sink + float(v.to_floats(key).size());
+          if (v.elem_type() == seek::GgufType::STRING)
+            sink = sink + float(v.to_strings(key).size());
+          else if (v.elem_type() != seek::GgufType::ARRAY)
+            sink = sink + float(v.to_floats(key).size());
         } else if (v.type() != seek::GgufType::STRING) {
           sink = sink + float(v.to_float(key));
         }

@@ -29,10 +29,17 @@ struct ServeArgs {
 
 // What the prefix cache's entries belong to: the weights (names, sizes, times), the config and the adapter.
 std::string model_key(const ServeArgs& a) {
-  std::string key = read_text_file(a.model + "/config.json");
+  const bool file = fs::is_regular_file(a.model);  // a GGUF file: its own name, size and time
+  std::string key = file ? std::string() : read_text_file(a.model + "/config.json");
   std::vector<std::string> files;
-  for (const auto& f : fs::directory_iterator(a.model))
-    if (f.path().extension() == ".safetensors") files.push_back(f.path().filename().string());
+  if (file) {
+    key = fs::absolute(a.model).string() + ";";
+    const fs::path p(a.model);
+    key += std::to_string(fs::file_size(p)) + ":" + std::to_string(fs::last_write_time(p).time_since_epoch().count());
+  } else {
+    for (const auto& f : fs::directory_iterator(a.model))
+      if (f.path().extension() == ".safetensors") files.push_back(f.path().filename().string());
+  }
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     const fs::path p = fs::path(a.model) / f;

@@ -47,9 +47,12 @@ const std::map<std::string, FileType>& file_types() {
 bool permuted_rows(const DenseConfig& c, const std::string& name, int64_t* heads) {
   if (c.model_type != "llama") return false;
   auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
-  if (has(".self_attn.q_proj.")) *heads = c.num_attention_heads;
-  else if (has(".self_attn.k_proj.")) *heads = c.num_key_value_heads;
-  else return false;
+  if (has(".self_attn.q_proj."))
+    *heads = c.num_attention_heads;
+  else if (has(".self_attn.k_proj."))
+    *heads = c.num_key_value_heads;
+  else
+    return false;
   return true;
 }
 int64_t hf_row_of_gguf_row(int64_t r, int64_t head_dim) {

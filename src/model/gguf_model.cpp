@@ -25,16 +25,17 @@ bool is_gguf_file(const std::string& path) {
 json gguf_hf_config(const GgufFile& f) {
   const std::string arch = f.get_string("general.architecture");
   if (arch == "deepseek2")
-    throw Error(f.path() + ": GGUF architecture 'deepseek2' is not supported yet (llama and qwen2 are); load the "
-                           "Hugging Face folder of the model instead");
+    throw Error(f.path() +
+                ": GGUF architecture 'deepseek2' is not supported yet (llama and qwen2 are); load the "
+                "Hugging Face folder of the model instead");
   if (arch != "llama" && arch != "qwen2")
     throw Error(f.path() + ": GGUF architecture '" + arch + "' is not supported (llama and qwen2 are)");
   auto key = [&](const std::string& k) { return arch + "." + k; };
   json j;
   j["model_type"] = arch;
   const GgufTensorInfo& embd = f.tensor_info("token_embd.weight");
-  j["vocab_size"] = f.has(key("vocab_size")) ? f.get_int(key("vocab_size"))
-                                             : int64_t(embd.dims.size() == 2 ? embd.dims[1] : 0);
+  j["vocab_size"] =
+      f.has(key("vocab_size")) ? f.get_int(key("vocab_size")) : int64_t(embd.dims.size() == 2 ? embd.dims[1] : 0);
   j["hidden_size"] = f.get_int(key("embedding_length"));
   j["intermediate_size"] = f.get_int(key("feed_forward_length"));
   j["num_hidden_layers"] = f.get_int(key("block_count"));

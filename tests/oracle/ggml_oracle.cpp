@@ -53,7 +53,7 @@ struct TypeCase {
   int ggml;  // the ggml_type number
   const char* suffix;
 };
-const TypeCase kTypes[] = {{DType::Q8_0, 8, "q8_0"}, {DType::Q4_0, 2, "q4_0"}, {DType::Q5_0, 6, "q5_0"},
+const TypeCase kTypes[] = {{DType::Q8_0, 8, "q8_0"},  {DType::Q4_0, 2, "q4_0"},  {DType::Q5_0, 6, "q5_0"},
                            {DType::Q4_K, 12, "q4_K"}, {DType::Q5_K, 13, "q5_K"}, {DType::Q6_K, 14, "q6_K"}};
 
 // Rows with different shapes of data: normal, uniform, heavy outliers, all one sign, tiny, exact zeros, constant.
@@ -172,7 +172,7 @@ struct QuantizeParams {
 };
 
 int run_quantize(const std::string& dir, const char* in, const char* out, const std::string& type) {
-  const std::map<std::string, int> ftypes = {{"f32", 0},  {"f16", 1},     {"bf16", 32},    {"q8_0", 7}, {"q4_0", 2},
+  const std::map<std::string, int> ftypes = {{"f32", 0},  {"f16", 1},     {"bf16", 32},   {"q8_0", 7}, {"q4_0", 2},
                                              {"q5_0", 8}, {"q4_K_M", 15}, {"q5_K_M", 17}, {"q6_K", 18}};
   auto it = ftypes.find(type);
   if (it == ftypes.end()) {

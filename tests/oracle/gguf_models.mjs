@@ -131,6 +131,11 @@ seek("convert", "--model", dir, "--out", f16, "--type", "f16");
     check(same(fromJson, fromGguf) && same(fromJson, inLlama),
           `tokenizer in GGUF: ${JSON.stringify(text)} -> ${JSON.stringify(fromJson)} (seek GGUF ${JSON.stringify(fromGguf)}, llama.cpp ${JSON.stringify(inLlama)})`);
   }
+  // the whole text path (template, tokenizer, model) from the GGUF file equals the folder's: f16 holds the bf16
+  // weights exactly
+  const gen = (m) => seek("generate", "--model", m, "--prompt", "Say hi", "--max-new", "8", "--temperature", "0", "--print-ids");
+  const a = gen(dir), b = gen(f16);
+  check(a === b && a.length > 0, `generate --prompt from the GGUF file equals the folder's: ${JSON.stringify(b)}`);
   const tpl = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")).chat_template;
   check(model.fileInfo.metadata.tokenizer.chat_template === tpl, "chat template carried into the GGUF file");
   await model.dispose();

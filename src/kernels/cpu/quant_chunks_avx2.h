@@ -16,7 +16,13 @@
 
 namespace seek::cpu::detail {
 
-inline float load_half(const uint8_t* p) { return _cvtsh_ss([&] { uint16_t h; std::memcpy(&h, p, 2); return h; }()); }
+inline float load_half(const uint8_t* p) {
+  return _cvtsh_ss([&] {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return h;
+  }());
+}
 inline __m256i u8x8(const uint8_t* p) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
@@ -68,7 +74,8 @@ struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | 
       const __m256i q = u8x8(b + 6 + 8 * k);
       const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
       const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
-      const __m256i h1 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
+      const __m256i h1 =
+          _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
       w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(low4(q), h0), sixteen)), d);
       w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(shr32(q, 4), h1), sixteen)), d);
     }
@@ -109,7 +116,8 @@ struct KChunks {
       const __m256i q = u8x8(qs + 8 * k);
       __m256i v = c % 2 ? shr32(q, 4) : low4(q);
       if constexpr (High)
-        v = _mm256_or_si256(v, _mm256_slli_epi32(_mm256_and_si256(shr32(u8x8(b + 16 + 8 * k), c), _mm256_set1_epi32(1)), 4));
+        v = _mm256_or_si256(
+            v, _mm256_slli_epi32(_mm256_and_si256(shr32(u8x8(b + 16 + 8 * k), c), _mm256_set1_epi32(1)), 4));
       w[k] = _mm256_sub_ps(_mm256_mul_ps(ds, i2f(v)), dm);
     }
   }

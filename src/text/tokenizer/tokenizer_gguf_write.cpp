@@ -29,7 +29,8 @@ json read_json(const std::string& path) {
 // The Split regexes of a byte-level pre-tokenizer, in order; Error unless it is Splits (isolated) + ByteLevel.
 std::vector<std::string> split_regexes(const json& pre, const std::string& path) {
   std::vector<std::string> out;
-  const json steps = pre.value("type", "") == "Sequence" ? pre.value("pretokenizers", json::array()) : json::array({pre});
+  const json steps =
+      pre.value("type", "") == "Sequence" ? pre.value("pretokenizers", json::array()) : json::array({pre});
   bool byte_level = false;
   for (const json& s : steps) {
     const std::string type = s.value("type", "");
@@ -62,8 +63,8 @@ void add_gguf_tokenizer(const std::string& dir, int64_t vocab_size, GgufWriter& 
   std::vector<bool> have(size_t(vocab_size), false);
   auto place = [&](int64_t id, const std::string& text, int32_t type) {
     if (id < 0 || id >= vocab_size)
-      throw Error(path + ": token '" + text + "' has id " + std::to_string(id) + ", outside the model's vocabulary of " +
-                  std::to_string(vocab_size));
+      throw Error(path + ": token '" + text + "' has id " + std::to_string(id) +
+                  ", outside the model's vocabulary of " + std::to_string(vocab_size));
     tokens[size_t(id)] = text;
     types[size_t(id)] = type;
     have[size_t(id)] = true;
@@ -77,7 +78,8 @@ void add_gguf_tokenizer(const std::string& dir, int64_t vocab_size, GgufWriter& 
 
   std::vector<std::string> merges;
   for (const json& m : model.value("merges", json::array()))
-    merges.push_back(m.is_string() ? m.get<std::string>() : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
+    merges.push_back(m.is_string() ? m.get<std::string>()
+                                   : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
 
   const Tokenizer tok = Tokenizer::from_path(dir);  // BOS/EOS and add_bos as tokenizer_config.json sets them
   w.set_string("tokenizer.ggml.model", "gpt2");
