@@ -50,50 +50,24 @@ void deq_q5_0(const uint8_t* b, float* y) {  // f16 d | u32 qh | u8 qs[16]
 }
 
 // ---- 256-element super-blocks ----
-// q4_K/q5_K: the 6-bit scale and min of sub-block s (0..7) from the 12 packed bytes. Sub-blocks 0..3 keep theirs
-// in the low 6 bits of bytes s (scale) and s+4 (min); 4..7 split theirs between a nibble of byte s+4 and the top
-// 2 bits of bytes s-4 (scale) and s (min).
-void scale_min_k4(int s, const uint8_t* q, int* sc, int* m) {
-  if (s < 4) {
-    *sc = q[s] & 63;
-    *m = q[s + 4] & 63;
-  } else {
-    *sc = (q[s + 4] & 0x0f) | ((q[s - 4] >> 6) << 4);
-    *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
-  }
-}
-// q4_K: f16 d | f16 dmin | u8 scales[12] | u8 qs[128]. 64 elements per 32 bytes of qs: the low nibbles are sub-block
-// 2i, the high nibbles sub-block 2i+1.
-void deq_q4_k(const uint8_t* b, float* y) {
-  const float d = half(b), dmin = half(b + 2);
-  const uint8_t* scales = b + 4;
-  const uint8_t* qs = b + 16;
-  for (int i = 0; i < 4; i++, qs += 32, y += 64) {
-    int sc, m;
-    scale_min_k4(2 * i, scales, &sc, &m);
-    const float d1 = d * float(sc), m1 = dmin * float(m);
-    scale_min_k4(2 * i + 1, scales, &sc, &m);
-    const float d2 = d * float(sc), m2 = dmin * float(m);
-    for (int l = 0; l < 32; l++) y[l] = d1 * float(qs[l] & 0x0f) - m1;
-    for (int l = 0; l < 32; l++) y[l + 32] = d2 * float(qs[l] >> 4) - m2;
-  }
-}
-// q5_K: f16 d | f16 dmin | u8 scales[12] | u8 qh[32] | u8 qs[128]; the 5th bit of element l of sub-block s is bit s
-// of qh[l].
-void deq_q5_k(const uint8_t* b, float* y) {
+// q4_K (High = false): f16 d | f16 dmin | u8 scales[12] | u8 qs[128]; q5_K (High): qh[32] before qs, the 5th bit
+// of element l of sub-block s being bit s of qh[l]. 64 elements per 32 bytes of qs: the low nibbles are sub-block
+// 2i, the high nibbles sub-block 2i+1; y = (d * scale) * q - (dmin * min).
+template <bool High>
+void deq_k(const uint8_t* b, float* y) {
   const float d = half(b), dmin = half(b + 2);
   const uint8_t* scales = b + 4;
   const uint8_t* qh = b + 16;
-  const uint8_t* qs = b + 48;
+  const uint8_t* qs = b + (High ? 48 : 16);
   for (int i = 0; i < 4; i++, qs += 32, y += 64) {
     int sc, m;
-    scale_min_k4(2 * i, scales, &sc, &m);
+    k_scale_min(2 * i, scales, &sc, &m);
     const float d1 = d * float(sc), m1 = dmin * float(m);
-    scale_min_k4(2 * i + 1, scales, &sc, &m);
+    k_scale_min(2 * i + 1, scales, &sc, &m);
     const float d2 = d * float(sc), m2 = dmin * float(m);
     const uint8_t u1 = uint8_t(1u << (2 * i)), u2 = uint8_t(2u << (2 * i));
-    for (int l = 0; l < 32; l++) y[l] = d1 * float((qs[l] & 0x0f) + (qh[l] & u1 ? 16 : 0)) - m1;
-    for (int l = 0; l < 32; l++) y[l + 32] = d2 * float((qs[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+    for (int l = 0; l < 32; l++) y[l] = d1 * float((qs[l] & 0x0f) + (High && (qh[l] & u1) ? 16 : 0)) - m1;
+    for (int l = 0; l < 32; l++) y[l + 32] = d2 * float((qs[l] >> 4) + (High && (qh[l] & u2) ? 16 : 0)) - m2;
   }
 }
 // q6_K: u8 ql[128] | u8 qh[64] | i8 scales[16] | f16 d. Each half (128 elements) reads 64 bytes of ql and 32 of qh:
@@ -212,8 +186,8 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
     case DType::Q8_0: deq = deq_q8_0; break;
     case DType::Q4_0: deq = deq_q4_0; break;
     case DType::Q5_0: deq = deq_q5_0; break;
-    case DType::Q4_K: deq = deq_q4_k; break;
-    case DType::Q5_K: deq = deq_q5_k; break;
+    case DType::Q4_K: deq = deq_k<false>; break;
+    case DType::Q5_K: deq = deq_k<true>; break;
     default: deq = deq_q6_k; break;
   }
   for (int64_t i = 0; i < nb; i++) deq(b + i * bb, dst + i * be);

@@ -26,6 +26,17 @@ int64_t block_bytes(DType t);  // dtype_size for element types
 // Bytes of one row of n elements. Throws Error naming the type when n is not a multiple of its block.
 size_t row_bytes(DType t, int64_t n);
 
+// q4_K/q5_K: the 6-bit scale and min of sub-block s (0..7) from a super-block's 12 packed scale bytes. Sub-blocks
+// 0..3 keep theirs in the low 6 bits of bytes s (scale) and s+4 (min); 4..7 split theirs between a nibble of byte
+// s+4 and the top 2 bits of bytes s-4 (scale) and s (min).
+inline void k_scale_min(int s, const uint8_t* q, int* sc, int* m) {
+  if (s < 4) {
+    *sc = q[s] & 63, *m = q[s + 4] & 63;
+  } else {
+    *sc = (q[s + 4] & 0x0f) | ((q[s - 4] >> 6) << 4), *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
+  }
+}
+
 // n elements (a multiple of the block) of blocks of type t -> f32. Element types convert as to_f32 does.
 void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 

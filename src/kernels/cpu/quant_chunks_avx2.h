@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/quant_blocks.h"
 
 #if defined(SEEK_MATMUL_AVX2)
 
@@ -81,15 +82,6 @@ struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | 
     }
   }
 };
-
-// q4_K / q5_K sub-block s: its 6-bit scale and min from the 12 packed bytes (see quant_blocks.cpp).
-inline void k_scale_min(int s, const uint8_t* q, int* sc, int* m) {
-  if (s < 4) {
-    *sc = q[s] & 63, *m = q[s + 4] & 63;
-  } else {
-    *sc = (q[s + 4] & 0x0f) | ((q[s - 4] >> 6) << 4), *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
-  }
-}
 
 // q4_K: f16 d | f16 dmin | scales[12] | qs[128]; q5_K adds qh[32] before qs. Chunk c is sub-block c: the low
 // (c even) or high (c odd) nibbles of qs[32 (c / 2) ..][32], plus bit c of qh[..32] for q5_K.
