@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # seek vs llama.cpp on identical GGUF files (f16, q8_0, q4_K_M of a random-weight Qwen2-0.5B shape): argmax agreement,
 # then decode, prefill 128 and prefill 512 interleaved over ROUNDS rounds. Needs the build and the llama.cpp oracle
-# package (cd tests/oracle/llama && npm ci --omit=optional). The model files are written once to $SEEK_BENCH_DIR
+# package (cd tests/oracle/llama && npm install --omit=optional --no-save). The model files are written once to $SEEK_BENCH_DIR
 # (default /tmp/seek-bench-gguf, ~2.5 GB) and reused.
 #
 #   bash bench/gguf_vs_llamacpp.sh [ROUNDS=5] [THREADS=2]

@@ -13,8 +13,9 @@ if ! command -v chromium >/dev/null; then
 fi
 (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
 # llama.cpp's CPU build for the GGUF oracles, in its own folder: --omit=optional (which keeps its dozen GPU builds
-# out) would also drop the tokenizer package's native binding above.
-(cd tests/oracle/llama && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+# out) would also drop the tokenizer package's native binding above. `npm install` at the locked versions, as
+# `npm ci` refuses this lock: npm leaves the other platforms' optional builds out of a lock written on Linux.
+(cd tests/oracle/llama && npm install --omit=optional --no-save --no-audit --no-fund --loglevel=error)
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 build=${SEEK_BUILD_DIR:-build}
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"

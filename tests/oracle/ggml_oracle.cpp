@@ -33,8 +33,10 @@ void* open_lib(const std::string& dir, const char* name) {
   const std::string path = dir + "/" + name;
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!h) {
-    std::fprintf(stderr, "cannot load %s: %s\n(install the oracle: cd tests/oracle/llama && npm ci --omit=optional)\n",
-                 path.c_str(), dlerror());
+    std::fprintf(
+        stderr,
+        "cannot load %s: %s\n(install the oracle: cd tests/oracle/llama && npm install --omit=optional --no-save)\n",
+        path.c_str(), dlerror());
     std::exit(2);
   }
   return h;
