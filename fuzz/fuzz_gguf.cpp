@@ -34,13 +34,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } catch (const seek::Error&) {
         continue;  // a type seek does not read: named in the error, nothing to read
       }
-      const int64_t cols = t.dims.empty() ? 1 : int64_t(t.dims[0]);
-      if (cols == 0) continue;
-      const size_t row = seek::row_bytes(dt, cols);
+      // dims[0] is bounded by the data only when no other dimension is 0 (numel 0 holds no bytes): skip rows the
+      // data cannot hold before sizing anything by them (every type seek reads takes >= 1/2 byte per element).
+      const uint64_t cols = t.dims.empty() ? 1 : t.dims[0];
+      if (cols == 0 || cols > 2 * t.nbytes) continue;
+      const size_t row = seek::row_bytes(dt, int64_t(cols));
       std::vector<float> out(static_cast<size_t>(cols));
       const uint8_t* p = f.tensor_data(t);
       for (size_t off = 0; off + row <= t.nbytes; off += row) {
-        seek::dequantize_row(dt, p + off, out.data(), cols);
+        seek::dequantize_row(dt, p + off, out.data(), int64_t(cols));
         sink = sink + out[0];
       }
     }

@@ -6,7 +6,6 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
-#include "formats/checkpoint.h"
 #include "core/membw.h"
 #include "core/parallel.h"
 #include "model/language_model.h"
@@ -81,8 +80,8 @@ void run_bench(const BenchArgs& a) {
                "prefill %lld tokens: %.1f tok/s (%.1f GFLOP/s on active weights)\n"
                "decode  %lld tokens: %.2f tok/s; roofline %.2f tok/s (%.2f GB active weights/token at %.1f GB/s "
                "measured) -> %.0f%% of roofline\n",
-               (long long)a.prompt, prefill_tps, prefill_tps * 2.0 * active / 1e9, (long long)a.gen,
-               decode_tps, roofline_tps, bytes / 1e9, bw / 1e9, 100.0 * decode_tps / roofline_tps);
+               (long long)a.prompt, prefill_tps, prefill_tps * 2.0 * active / 1e9, (long long)a.gen, decode_tps,
+               roofline_tps, bytes / 1e9, bw / 1e9, 100.0 * decode_tps / roofline_tps);
 }
 }  // namespace
 

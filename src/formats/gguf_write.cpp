@@ -67,20 +67,16 @@ void GgufWriter::set_strings(const std::string& k, const std::vector<std::string
   for (const std::string& s : v) put_str(p, s);
   add_kv(k, GgufType::ARRAY, p);
 }
-void GgufWriter::set_i32s(const std::string& k, const std::vector<int32_t>& v) {
+template <class T>
+void GgufWriter::set_numbers(const std::string& k, GgufType elem, const std::vector<T>& v) {
   std::string p;
-  put<uint32_t>(p, uint32_t(GgufType::I32));
+  put<uint32_t>(p, uint32_t(elem));
   put<uint64_t>(p, v.size());
-  for (int32_t x : v) put(p, x);
+  for (T x : v) put(p, x);
   add_kv(k, GgufType::ARRAY, p);
 }
-void GgufWriter::set_f32s(const std::string& k, const std::vector<float>& v) {
-  std::string p;
-  put<uint32_t>(p, uint32_t(GgufType::F32));
-  put<uint64_t>(p, v.size());
-  for (float x : v) put(p, x);
-  add_kv(k, GgufType::ARRAY, p);
-}
+void GgufWriter::set_i32s(const std::string& k, const std::vector<int32_t>& v) { set_numbers(k, GgufType::I32, v); }
+void GgufWriter::set_f32s(const std::string& k, const std::vector<float>& v) { set_numbers(k, GgufType::F32, v); }
 
 void GgufWriter::add_tensor(const std::string& name, GgmlType type, const Shape& shape, Fill fill) {
   const char* tn = "?";

@@ -41,6 +41,8 @@ class GgufWriter {
     Fill fill;
   };
   void add_kv(const std::string& key, GgufType type, std::string payload);
+  template <class T>
+  void set_numbers(const std::string& key, GgufType elem, const std::vector<T>& v);
   std::vector<std::string> keys_;
   std::string kv_;  // the serialized key/value pairs
   std::vector<Entry> tensors_;

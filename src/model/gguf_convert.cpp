@@ -44,16 +44,10 @@ const std::map<std::string, FileType>& file_types() {
 
 // llama.cpp runs llama's RoPE on adjacent pairs, so its converter reorders the rows of each q/k head from the
 // Hugging Face half-split order: GGUF row 2i + s of a head (s = 0, 1; i < d/2) is HF row s * d/2 + i.
-bool permuted_rows(const DenseConfig& c, const std::string& name, int64_t* heads) {
-  if (c.model_type != "llama") return false;
-  auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
-  if (has(".self_attn.q_proj."))
-    *heads = c.num_attention_heads;
-  else if (has(".self_attn.k_proj."))
-    *heads = c.num_key_value_heads;
-  else
-    return false;
-  return true;
+// Whether the tensor (a q/k weight or bias of a llama model) is stored so.
+bool permuted_rows(const DenseConfig& c, const std::string& name) {
+  return c.model_type == "llama" &&
+         (name.find(".self_attn.q_proj.") != std::string::npos || name.find(".self_attn.k_proj.") != std::string::npos);
 }
 int64_t hf_row_of_gguf_row(int64_t r, int64_t head_dim) {
   const int64_t h = r / head_dim, p = r % head_dim, half = head_dim / 2;
@@ -124,11 +118,9 @@ void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_pat
       out = file_types().at("f16");
       fallbacks++;
     }
-    int64_t heads = 0;
-    const bool permute = permuted_rows(c, s->name, &heads);
+    const bool permute = permuted_rows(c, s->name);
     const int64_t hd = c.head_dim;
     const size_t in_row = size_t(cols) * dtype_size(t.dtype), out_row = row_bytes(out.dtype, cols);
-    const int64_t n_rows = s->shape.size() == 2 ? rows : (permute ? cols : 1);
     w.add_tensor(g, out.type, s->shape, [=](uint8_t* dst) {
       std::vector<float> row(static_cast<size_t>(cols));
       if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
@@ -138,7 +130,7 @@ void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_pat
         from_f32(DType::F32, row.data(), dst, size_t(cols));
         return;
       }
-      for (int64_t r = 0; r < n_rows; r++) {
+      for (int64_t r = 0; r < rows; r++) {
         const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
         to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, row.data(), size_t(cols));
         if (is_block_dtype(out.dtype))
@@ -178,8 +170,7 @@ void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir
     const int64_t rows = s->shape.size() == 2 ? s->shape[0] : 1, cols = s->shape.back();
     const DType dt = f.dtype(info);
     const size_t stride = row_bytes(dt, cols);
-    int64_t heads = 0;
-    const bool permute = permuted_rows(c, s->name, &heads);
+    const bool permute = permuted_rows(c, s->name);
     Tensor out = Tensor::empty(DType::F32, s->shape);
     std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; r++) {
