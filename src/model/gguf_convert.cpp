@@ -16,9 +16,12 @@
 #include "model/dense_attention.h"
 #include "model/dense_config.h"
 #include "model/gguf_model.h"
+#include "model/gguf_convert_rows.h"
+#include "model/gguf_deepseek.h"
 #include "model/gguf_names.h"
 #include "model/rope.h"
 #include "model/schema.h"
+#include "model/weight_source.h"
 #include "text/tokenizer/tokenizer_gguf_write.h"
 
 namespace seek {
@@ -27,20 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-struct FileType {
-  GgmlType type;
-  uint32_t ftype;  // general.file_type (llama.cpp's llama_ftype)
-  DType dtype;
-};
-const std::map<std::string, FileType>& file_types() {
-  static const std::map<std::string, FileType> m = {
-      {"f32", {GgmlType::F32, 0, DType::F32}},     {"f16", {GgmlType::F16, 1, DType::F16}},
-      {"bf16", {GgmlType::BF16, 32, DType::BF16}}, {"q8_0", {GgmlType::Q8_0, 7, DType::Q8_0}},
-      {"q4_0", {GgmlType::Q4_0, 2, DType::Q4_0}},  {"q5_0", {GgmlType::Q5_0, 8, DType::Q5_0}},
-  };
-  return m;
-}
 
 // llama.cpp runs llama's RoPE on adjacent pairs, so its converter reorders the rows of each q/k head from the
 // Hugging Face half-split order: GGUF row 2i + s of a head (s = 0, 1; i < d/2) is HF row s * d/2 + i.
@@ -54,12 +43,9 @@ int64_t hf_row_of_gguf_row(int64_t r, int64_t head_dim) {
   return h * head_dim + (p % 2) * half + p / 2;
 }
 
-void add_dense_metadata(const DenseConfig& c, const std::string& name, const FileType& ft, GgufWriter& w) {
+void add_dense_metadata(const DenseConfig& c, const std::string& name, const GgufFileType& ft, GgufWriter& w) {
   const std::string a = c.model_type;
-  w.set_string("general.architecture", a);
-  w.set_string("general.name", name);
-  w.set_u32("general.file_type", ft.ftype);
-  if (is_block_dtype(ft.dtype)) w.set_u32("general.quantization_version", 2);
+  add_gguf_general(a, name, ft, w);
   w.set_u32(a + ".vocab_size", uint32_t(c.vocab_size));
   w.set_u32(a + ".context_length", uint32_t(c.max_position_embeddings));
   w.set_u32(a + ".embedding_length", uint32_t(c.hidden_size));
@@ -82,63 +68,42 @@ void add_dense_metadata(const DenseConfig& c, const std::string& name, const Fil
 
 }  // namespace
 
-void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_path, const std::string& type,
-                        const std::function<void(const std::string&)>& log) {
-  auto ft_it = file_types().find(type);
-  if (ft_it == file_types().end())
-    throw Error("--type '" + type + "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0)");
-  const FileType ft = ft_it->second;
-  const std::string dir = resolve_model_dir(model_dir);
-  std::string cfg_path;
-  const json j = read_config_json(dir, &cfg_path);
-  const std::string model_type = j.value("model_type", "");
-  if (!is_dense_model_type(model_type))
-    throw Error(cfg_path + ": model_type '" + model_type + "' cannot be converted to GGUF yet (qwen2 and llama can)");
-  const DenseConfig c = parse_dense_config(j, cfg_path);
-  const Checkpoint ck = Checkpoint::open(dir);
+namespace {
 
-  GgufWriter w;
-  add_dense_metadata(c, fs::path(dir).filename().string(), ft, w);
+void add_tokenizer(const std::string& dir, int64_t vocab, int64_t bos, int64_t eos,
+                   const std::function<void(const std::string&)>& log, GgufWriter& w) {
   if (fs::exists(fs::path(dir) / "tokenizer.json")) {
-    add_gguf_tokenizer(dir, c.vocab_size, w);
+    add_gguf_tokenizer(dir, vocab, w);
   } else {
     log("no tokenizer.json: writing a byte-level vocabulary (256 byte tokens, no merges; token ids are the model's)");
-    add_gguf_byte_vocab(c.vocab_size, c.bos_token_id, c.eos_token_ids.empty() ? -1 : c.eos_token_ids[0], w);
+    add_gguf_byte_vocab(vocab, bos, eos, w);
   }
+}
 
+// The dense tensors: each schema tensor under its GGUF name, llama's q/k rows permuted; llama3 scaling as rope_freqs.
+void add_dense_tensors(const DenseConfig& c, const Checkpoint& ck, const GgufFileType& ft, GgufWriter& w,
+                       int64_t* fallbacks) {
   const DenseSchema schema = dense_schema(c);
-  int64_t fallbacks = 0;
   for (const TensorSpec* s : schema.all()) {
     const std::string g = gguf_name_of(s->name);
     check(!g.empty(), "no GGUF name for " + s->name);
     const Tensor t = ck.get(s->name, s->shape);
-    const int64_t rows = s->shape.size() == 2 ? s->shape[0] : 1, cols = s->shape.back();
-    FileType out = s->shape.size() == 1 ? file_types().at("f32") : ft;
-    if (cols % block_elems(out.dtype) != 0) {  // rows that are not whole blocks: f16, as llama.cpp falls back
-      out = file_types().at("f16");
-      fallbacks++;
-    }
+    const int64_t cols = s->shape.back(), hd = c.head_dim;
     const bool permute = permuted_rows(c, s->name);
-    const int64_t hd = c.head_dim;
-    const size_t in_row = size_t(cols) * dtype_size(t.dtype), out_row = row_bytes(out.dtype, cols);
-    w.add_tensor(g, out.type, s->shape, [=](uint8_t* dst) {
-      std::vector<float> row(static_cast<size_t>(cols));
-      if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
-        std::vector<float> v(static_cast<size_t>(cols));
-        to_f32(t.dtype, t.data, v.data(), size_t(cols));
-        for (int64_t r = 0; r < cols; r++) row[size_t(r)] = v[size_t(hf_row_of_gguf_row(r, hd))];
-        from_f32(DType::F32, row.data(), dst, size_t(cols));
-        return;
-      }
-      for (int64_t r = 0; r < rows; r++) {
-        const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
-        to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, row.data(), size_t(cols));
-        if (is_block_dtype(out.dtype))
-          quantize_row(out.dtype, row.data(), dst + size_t(r) * out_row, cols);
-        else
-          from_f32(out.dtype, row.data(), dst + size_t(r) * out_row, size_t(cols));
-      }
-    });
+    const size_t in_row = size_t(cols) * dtype_size(t.dtype);
+    add_gguf_rows(
+        w, g, ft, s->shape, false,
+        [=](int64_t r, float* dst) {
+          if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
+            std::vector<float> v(static_cast<size_t>(cols));
+            to_f32(t.dtype, t.data, v.data(), size_t(cols));
+            for (int64_t i = 0; i < cols; i++) dst[i] = v[size_t(hf_row_of_gguf_row(i, hd))];
+            return;
+          }
+          const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
+          to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, dst, size_t(cols));
+        },
+        fallbacks);
   }
   if (c.rope_scaling.type == DenseRopeType::Llama3) {  // llama.cpp's form: per-frequency divisors
     const std::vector<float> plain = RopeFrequencies(c.head_dim, c.rope_theta).freqs();
@@ -148,18 +113,89 @@ void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_pat
     w.add_tensor("rope_freqs.weight", GgmlType::F32, {int64_t(factors.size())},
                  [factors](uint8_t* dst) { std::memcpy(dst, factors.data(), factors.size() * 4); });
   }
+}
+
+}  // namespace
+
+void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_path, const std::string& type,
+                        const std::function<void(const std::string&)>& log, const GgufConvertOptions& opt) {
+  const GgufFileType& ft = gguf_file_type(type);
+  const std::string dir = resolve_model_dir(model_dir);
+  std::string cfg_path;
+  const json j = read_config_json(dir, &cfg_path);
+  const std::string model_type = j.value("model_type", "");
+  const std::string name = fs::path(dir).filename().string();
+  const Checkpoint ck = Checkpoint::open(dir);
+  GgufWriter w;
+  int64_t fallbacks = 0;
+  if (model_type == "deepseek_v3" || model_type == "deepseek_v2") {
+    const DeepSeekConfig c = parse_deepseek_config(j, cfg_path);
+    add_gguf_general("deepseek2", name, ft, w);
+    add_deepseek2_metadata(c, cfg_path, opt.split_kv_b, w);
+    add_tokenizer(dir, c.vocab_size, c.bos_token_id, c.eos_token_id, log, w);
+    CheckpointWeights src(ck, c.fp8_block);
+    add_deepseek2_tensors(c, src, ft, opt.split_kv_b, w, &fallbacks, log);
+  } else if (is_dense_model_type(model_type)) {
+    const DenseConfig c = parse_dense_config(j, cfg_path);
+    add_dense_metadata(c, name, ft, w);
+    add_tokenizer(dir, c.vocab_size, c.bos_token_id, c.eos_token_ids.empty() ? -1 : c.eos_token_ids[0], log, w);
+    add_dense_tensors(c, ck, ft, w, &fallbacks);
+  } else {
+    throw Error(cfg_path + ": model_type '" + model_type +
+                "' cannot be converted to GGUF (deepseek_v3, deepseek_v2, qwen2 and llama can)");
+  }
   if (fallbacks)
     log(std::to_string(fallbacks) + " matrices have rows that are not whole " + type + " blocks: written as f16");
   w.write(out_path);
   log("wrote " + out_path + " (" + type + ")");
 }
 
-void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir, const std::string& type,
-                        const std::function<void(const std::string&)>& log) {
-  if (type != "f32" && type != "bf16" && type != "f16")
-    throw Error("--type '" + type + "': a Hugging Face folder from GGUF is written in f32, bf16 or f16");
-  const GgufFile f = GgufFile::open(gguf_path);
-  json cfg = gguf_hf_config(f);
+const GgufFileType& gguf_file_type(const std::string& name) {
+  static const std::map<std::string, GgufFileType> m = {
+      {"f32", {GgmlType::F32, 0, DType::F32}},     {"f16", {GgmlType::F16, 1, DType::F16}},
+      {"bf16", {GgmlType::BF16, 32, DType::BF16}}, {"q8_0", {GgmlType::Q8_0, 7, DType::Q8_0}},
+      {"q4_0", {GgmlType::Q4_0, 2, DType::Q4_0}},  {"q5_0", {GgmlType::Q5_0, 8, DType::Q5_0}},
+  };
+  auto it = m.find(name);
+  if (it == m.end())
+    throw Error("--type '" + name + "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0)");
+  return it->second;
+}
+
+void add_gguf_general(const std::string& arch, const std::string& name, const GgufFileType& ft, GgufWriter& w) {
+  w.set_string("general.architecture", arch);
+  w.set_string("general.name", name);
+  w.set_u32("general.file_type", ft.ftype);
+  if (is_block_dtype(ft.dtype)) w.set_u32("general.quantization_version", 2);
+}
+
+void add_gguf_rows(GgufWriter& w, const std::string& name, const GgufFileType& ft, const Shape& shape, bool keep_f32,
+                   RowFill row, int64_t* fallbacks) {
+  const int64_t cols = shape.back(), rows = shape_numel(shape) / cols;
+  const GgufFileType* out = shape.size() == 1 || keep_f32 ? &gguf_file_type("f32") : &ft;
+  if (cols % block_elems(out->dtype) != 0) {  // rows that are not whole blocks: f16, as llama.cpp falls back
+    out = &gguf_file_type("f16");
+    (*fallbacks)++;
+  }
+  const DType dt = out->dtype;
+  const size_t out_row = row_bytes(dt, cols);
+  w.add_tensor(name, out->type, shape, [=](uint8_t* dst) {
+    std::vector<float> buf(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; r++) {
+      row(r, buf.data());
+      if (is_block_dtype(dt))
+        quantize_row(dt, buf.data(), dst + size_t(r) * out_row, cols);
+      else
+        from_f32(dt, buf.data(), dst + size_t(r) * out_row, size_t(cols));
+    }
+  });
+}
+
+namespace {
+
+// Every dense tensor dequantized to f32, llama's q/k rows permuted back. Sets cfg's architectures.
+std::vector<std::pair<std::string, Tensor>> dense_hf_tensors(const GgufFile& f, json& cfg) {
+  const std::string gguf_path = f.path();
   const DenseConfig c = parse_dense_config(cfg, gguf_path + " (its metadata as config.json)");
   if (f.find_tensor("rope_freqs.weight"))
     throw Error(gguf_path + ": rope_freqs (llama3 rope scaling as divisors) has no config.json form seek writes yet");
@@ -182,15 +218,22 @@ void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir
         std::copy(row.begin(), row.end(), out.f32() + dst * cols);
       }
     }
-    if (type == "f16") {
-      Tensor h = Tensor::empty(DType::F16, s->shape);
-      from_f32(DType::F16, out.f32(), h.data, size_t(out.numel()));
-      out = h;
-    }
     tensors.emplace_back(s->name, out);
   }
-  fs::create_directories(out_dir);
   cfg["architectures"] = json::array({c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"});
+  return tensors;
+}
+
+void write_hf_folder(const std::string& out_dir, const std::string& type, json cfg,
+                     std::vector<std::pair<std::string, Tensor>> tensors,
+                     const std::function<void(const std::string&)>& log) {
+  if (type == "f16")
+    for (auto& [name, t] : tensors) {
+      Tensor h = Tensor::empty(DType::F16, t.shape);
+      from_f32(DType::F16, t.f32(), h.data, size_t(t.numel()));
+      t = h;
+    }
+  fs::create_directories(out_dir);
   cfg["torch_dtype"] = type == "f32" ? "float32" : type == "bf16" ? "bfloat16" : "float16";
   SafetensorsWriteOptions opt;
   opt.f32_to_bf16 = type == "bf16";
@@ -198,6 +241,27 @@ void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir
   const std::string cj = cfg.dump(2) + "\n";
   write_file_durable(out_dir + "/config.json", cj.data(), cj.size());
   log("wrote " + out_dir + " (" + type + "; the tokenizer is not written back from GGUF yet)");
+}
+
+}  // namespace
+
+void convert_gguf_to_hf(const std::string& gguf_path, const std::string& out_dir, const std::string& type,
+                        const std::function<void(const std::string&)>& log) {
+  if (type != "f32" && type != "bf16" && type != "f16")
+    throw Error("--type '" + type + "': a Hugging Face folder from GGUF is written in f32, bf16 or f16");
+  const GgufFile f = GgufFile::open(gguf_path);
+  json cfg = gguf_hf_config(f);
+  const std::string where = gguf_path + " (its metadata as config.json)";
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  if (f.get_string("general.architecture") == "deepseek2") {
+    const DeepSeekConfig c = parse_deepseek_config(cfg, where);
+    tensors = deepseek2_hf_tensors(gguf_path, c);
+    cfg["architectures"] =
+        json::array({c.model_type == "deepseek_v3" ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM"});
+  } else {
+    tensors = dense_hf_tensors(f, cfg);
+  }
+  write_hf_folder(out_dir, type, cfg, tensors, log);
 }
 
 }  // namespace seek

@@ -5,7 +5,10 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/quant_blocks.h"
+#include "model/deepseek.h"
 #include "model/dense.h"
+#include "model/gguf_deepseek.h"
 #include "model/gguf_names.h"
 
 namespace seek {
@@ -24,12 +27,9 @@ bool is_gguf_file(const std::string& path) {
 
 json gguf_hf_config(const GgufFile& f) {
   const std::string arch = f.get_string("general.architecture");
-  if (arch == "deepseek2")
-    throw Error(f.path() +
-                ": GGUF architecture 'deepseek2' is not supported yet (llama and qwen2 are); load the "
-                "Hugging Face folder of the model instead");
+  if (arch == "deepseek2") return deepseek2_hf_config(f);
   if (arch != "llama" && arch != "qwen2")
-    throw Error(f.path() + ": GGUF architecture '" + arch + "' is not supported (llama and qwen2 are)");
+    throw Error(f.path() + ": GGUF architecture '" + arch + "' is not supported (deepseek2, llama and qwen2 are)");
   auto key = [&](const std::string& k) { return arch + "." + k; };
   json j;
   j["model_type"] = arch;
@@ -59,34 +59,98 @@ json gguf_hf_config(const GgufFile& f) {
   return j;
 }
 
-const GgufTensorInfo& GgufWeights::find(const TensorSpec& s) const {
-  const std::string g = gguf_name_of(s.name);
-  if (g.empty()) throw Error(f_.path() + ": tensor '" + s.name + "' has no GGUF name seek knows");
+namespace {
+
+Shape shape_of(const GgufTensorInfo& t) {  // GGUF lists the fastest-varying dimension first
+  Shape shape;
+  for (size_t i = t.dims.size(); i-- > 0;) shape.push_back(int64_t(t.dims[i]));
+  return shape;
+}
+
+}  // namespace
+
+const GgufTensorInfo& GgufWeights::find(const std::string& g, const TensorSpec& s, const Shape& shape) const {
   const GgufTensorInfo* t = f_.find_tensor(g);
   if (!t) throw Error(f_.path() + ": missing tensor '" + g + "' (" + s.name + ")");
-  Shape shape;  // GGUF lists the fastest-varying dimension first
-  for (size_t i = t->dims.size(); i-- > 0;) shape.push_back(int64_t(t->dims[i]));
-  if (shape != s.shape)
-    throw Error(f_.path() + ": tensor '" + g + "' (" + s.name + ") has shape " + shape_str(shape) + ", expected " +
-                shape_str(s.shape));
+  if (shape_of(*t) != shape)
+    throw Error(f_.path() + ": tensor '" + g + "' (" + s.name + ") has shape " + shape_str(shape_of(*t)) +
+                ", expected " + shape_str(shape));
   return *t;
 }
 
-bool GgufWeights::has(const TensorSpec& s) const {
+const GgufTensorInfo& GgufWeights::find(const TensorSpec& s) const {
   const std::string g = gguf_name_of(s.name);
-  return !g.empty() && f_.find_tensor(g) != nullptr;
+  if (g.empty()) throw Error(f_.path() + ": tensor '" + s.name + "' has no GGUF name seek knows");
+  return find(g, s, s.shape);
 }
 
-Linear GgufWeights::matrix(const TensorSpec& s) {
-  check(s.shape.size() == 2, "schema: '" + s.name + "' is not a matrix");
-  const GgufTensorInfo& t = find(s);
+bool GgufWeights::has(const TensorSpec& s) const {
+  if (auto e = gguf_expert_of(s.name)) return f_.find_tensor(e->stacked) != nullptr;
+  const std::string g = gguf_name_of(s.name);
+  if (!g.empty() && f_.find_tensor(g)) return true;
+  auto kv = gguf_kv_b_split(s.name);
+  return kv && f_.find_tensor(kv->k_b) && f_.find_tensor(kv->v_b);
+}
+
+// Expert e of a stacked [E, rows, cols] tensor, read in place: its rows are contiguous.
+Linear GgufWeights::expert(const GgufExpertSlice& e, const TensorSpec& s) {
+  const GgufTensorInfo* t = f_.find_tensor(e.stacked);
+  if (!t) throw Error(f_.path() + ": missing tensor '" + e.stacked + "' (" + s.name + ")");
+  const Shape shape = shape_of(*t);
+  if (shape.size() != 3 || e.expert >= shape[0]) {
+    throw Error(f_.path() + ": tensor '" + e.stacked + "' has shape " + shape_str(shape) + ", which has no expert " +
+                std::to_string(e.expert) + " (" + s.name + ")");
+  }
+  const GgufTensorInfo& all = find(e.stacked, s, {shape[0], s.shape[0], s.shape[1]});
+  Linear l = matrix_of(all, s.shape[0], s.shape[1]);
+  l.w.data = static_cast<const uint8_t*>(l.w.data) + size_t(e.expert) * size_t(s.shape[0]) * l.w.row_stride();
+  return l;
+}
+
+// kv_b_proj [H*(nope+v), kv_lora] put back together from attn_k_b [H, kv_lora, nope] (transposed per head) and
+// attn_v_b [H, v, kv_lora], in f32: the k half cannot stay in a block type, whose blocks run along nope.
+Linear GgufWeights::kv_b_from_split(const GgufKvBSplit& kv, const TensorSpec& s) {
+  const GgufTensorInfo* k = f_.find_tensor(kv.k_b);
+  if (!k) throw Error(f_.path() + ": missing tensor '" + kv.k_b + "' (" + s.name + ", split)");
+  const Shape ks = shape_of(*k);
+  const int64_t H = ks.size() == 3 ? ks[0] : 0, L = s.shape[1], nope = ks.size() == 3 ? ks[2] : 0;
+  if (H <= 0 || s.shape[0] % H != 0 || s.shape[0] / H <= nope)
+    throw Error(f_.path() + ": tensor '" + kv.k_b + "' has shape " + shape_str(ks) + ", which does not split " +
+                s.name + " " + shape_str(s.shape));
+  const int64_t v = s.shape[0] / H - nope;
+  const GgufTensorInfo& kt = find(kv.k_b, s, {H, L, nope});
+  const GgufTensorInfo& vt = find(kv.v_b, s, {H, v, L});
+  Tensor out = Tensor::empty(DType::F32, s.shape);
+  std::vector<float> row(static_cast<size_t>(nope));
+  const DType kd = f_.dtype(kt), vd = f_.dtype(vt);
+  for (int64_t h = 0; h < H; h++) {
+    float* head = out.f32() + h * (nope + v) * L;
+    for (int64_t j = 0; j < L; j++) {  // k_b row (h, j) is column j of W_UK's nope rows
+      dequantize_row(kd, f_.tensor_data(kt) + size_t(h * L + j) * row_bytes(kd, nope), row.data(), nope);
+      for (int64_t i = 0; i < nope; i++) head[i * L + j] = row[size_t(i)];
+    }
+    for (int64_t i = 0; i < v; i++)
+      dequantize_row(vd, f_.tensor_data(vt) + size_t(h * v + i) * row_bytes(vd, L), head + (nope + i) * L, L);
+  }
+  return linear_from_tensor(std::move(out));
+}
+
+Linear GgufWeights::matrix_of(const GgufTensorInfo& t, int64_t rows, int64_t cols) const {
   Linear l;
   l.storage = f_.bytes(t);
   l.w.dtype = f_.dtype(t);
   l.w.data = l.storage.data;
-  l.w.rows = s.shape[0];
-  l.w.cols = s.shape[1];
+  l.w.rows = rows;
+  l.w.cols = cols;
   return l;
+}
+
+Linear GgufWeights::matrix(const TensorSpec& s) {
+  check(s.shape.size() == 2, "schema: '" + s.name + "' is not a matrix");
+  if (auto e = gguf_expert_of(s.name)) return expert(*e, s);
+  const std::string g = gguf_name_of(s.name);
+  if (auto kv = gguf_kv_b_split(s.name); kv && !f_.find_tensor(g)) return kv_b_from_split(*kv, s);
+  return matrix_of(find(s), s.shape[0], s.shape[1]);
 }
 
 Vec GgufWeights::vector(const TensorSpec& s) {
@@ -101,7 +165,13 @@ Vec GgufWeights::vector(const TensorSpec& s) {
 std::unique_ptr<LanguageModel> load_gguf_model(const std::string& path) {
   GgufFile f = GgufFile::open(path);
   const json j = gguf_hf_config(f);
-  DenseConfig c = parse_dense_config(j, path + " (its metadata as config.json)");
+  const std::string where = path + " (its metadata as config.json)";
+  if (f.get_string("general.architecture") == "deepseek2") {
+    const DeepSeekConfig c = parse_deepseek_config(j, where);
+    GgufWeights src(std::move(f));
+    return std::make_unique<DeepSeekModel>(std::make_shared<const DeepSeekWeights>(bind_deepseek(c, src, path)));
+  }
+  DenseConfig c = parse_dense_config(j, where);
   c.rope_interleaved = c.model_type == "llama";
   if (const GgufTensorInfo* rf = f.find_tensor("rope_freqs.weight")) {
     Tensor t = f.tensor(rf->name).to_f32();

@@ -1,4 +1,5 @@
-// Models from llama.cpp GGUF files: the dense architectures `llama` and `qwen2` (the R1-Distill models), their
+// Models from llama.cpp GGUF files: `deepseek2` (DeepSeek-V2/V3/R1) and the dense architectures `llama` and
+// `qwen2` (the R1-Distill models), their
 // weights memory-mapped in their stored types (f32, f16, bf16 and the block types of core/quant_blocks.h: what a
 // Q8_0 or Q4_K_M file holds), read in place by the same fast form that runs Hugging Face folders.
 //
@@ -9,8 +10,9 @@
 //   - llama3 rope scaling is stored as the `rope_freqs` tensor of per-frequency divisors (rope_freq_factors);
 //   - the hyper-parameters are `<arch>.*` metadata keys: gguf_hf_config turns them into the config.json a Hugging
 //     Face folder would have, validated by the same parser.
-// The deepseek2 architecture (MLA with split attn_k_b/attn_v_b, stacked experts) is not supported yet: loading one
-// is an Error saying so.
+//   - deepseek2 (model/gguf_deepseek.h for its keys): routed experts are stacked [E, rows, cols] per layer and each
+//     expert's Linear points at its slice; kv_b_proj, when split into attn_k_b / attn_v_b, is put back together in
+//     f32 at load (kv_lora x H x (nope + v) floats per layer); MTP layers are the last nextn_predict_layers blocks.
 #pragma once
 #include <memory>
 #include <string>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/gguf.h"
+#include "model/gguf_names.h"
 #include "model/language_model.h"
 #include "model/weight_source.h"
 
@@ -26,8 +29,8 @@ namespace seek {
 // Whether `path` is a regular file that starts with the GGUF magic.
 bool is_gguf_file(const std::string& path);
 
-// The Hugging Face config.json (model_type llama or qwen2) that the file's metadata describes. Throws Error naming
-// the file and key when one is missing or the architecture is not supported.
+// The Hugging Face config.json (model_type deepseek_v3/v2, llama or qwen2) that the file's metadata describes. Throws
+// Error naming the file and key when one is missing or the architecture is not supported.
 nlohmann::json gguf_hf_config(const GgufFile& f);
 
 // Tensors of a GGUF file by their Hugging Face names (WeightSource's contract): matrices in their stored type,
@@ -41,6 +44,10 @@ class GgufWeights : public WeightSource {
 
  private:
   const GgufTensorInfo& find(const TensorSpec& s) const;
+  const GgufTensorInfo& find(const std::string& gguf_name, const TensorSpec& s, const Shape& shape) const;
+  Linear matrix_of(const GgufTensorInfo& t, int64_t rows, int64_t cols) const;
+  Linear expert(const GgufExpertSlice& e, const TensorSpec& s);
+  Linear kv_b_from_split(const GgufKvBSplit& kv, const TensorSpec& s);
   GgufFile f_;
 };
 

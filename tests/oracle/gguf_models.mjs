@@ -15,70 +15,16 @@
 //     on the same file agrees within its 8-bit activation rounding and on argmax wherever the top-2 margin is
 //     larger than that noise; a q8_0 file seek quantizes itself is as close to the f16 model as llama.cpp's.
 //     The tokenizer in the GGUF tokenizes like tokenizer.json, in seek and in llama.cpp.
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
-const { SEEK, WORK, ROOT, GGML_ORACLE, LLAMA_LIBDIR } = process.env;
-if (!SEEK || !WORK || !ROOT || !GGML_ORACLE || !LLAMA_LIBDIR) throw new Error("SEEK, WORK, ROOT, GGML_ORACLE, LLAMA_LIBDIR must be set");
-fs.rmSync(WORK, { recursive: true, force: true });
-fs.mkdirSync(WORK, { recursive: true });
-const llamaRequire = createRequire(path.join(ROOT, "tests/oracle/llama/node_modules/"));
-const { getLlama, readGgufFileInfo } = await import(llamaRequire.resolve("node-llama-cpp"));
-const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
-
-let failures = 0;
-const check = (ok, msg) => {
-  console.log((ok ? "ok    " : "FAIL  ") + msg);
-  if (!ok) failures++;
-};
-const seek = (...args) => execFileSync(SEEK, args, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-const readF32 = (p) => { const b = fs.readFileSync(p); return new Float32Array(b.buffer, b.byteOffset, b.length / 4); };
-
-function seekLogits(model, tokens) {
-  const out = path.join(WORK, "logits.f32");
-  seek("forward", "--model", model, "--tokens", tokens.join(","), "--logits-out", out);
-  return Float32Array.from(readF32(out));
-}
-async function llamaLogits(modelPath, tokens, vocab) {
-  const model = await llama.loadModel({ modelPath });
-  const ctx = await model.createContext({ contextSize: 128, batchSize: 128, sequences: 1, flashAttention: false,
-    experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" });
-  const res = await ctx.getSequence().controlledEvaluate(tokens.map((t) => [t, { generateNext: { logits: true } }]));
-  const out = new Float32Array(tokens.length * vocab);
-  res.forEach((r, i) => { for (const [k, v] of r.next.logits) out[i * vocab + k] = v; });
-  await ctx.dispose();
-  await model.dispose();
-  return out;
-}
-const maxAbs = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
-const peak = (a) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-const relRms = (a, ref) => {
-  let d = 0, n = 0;
-  for (let i = 0; i < a.length; i++) d += (a[i] - ref[i]) ** 2, n += ref[i] ** 2;
-  return Math.sqrt(d / n);
-};
-// Per position: argmax and the gap between the two largest logits.
-function top2(a, vocab) {
-  const out = [];
-  for (let t = 0; t < a.length / vocab; t++) {
-    let i1 = -1, v1 = -Infinity, v2 = -Infinity;
-    for (let k = 0; k < vocab; k++) {
-      const v = a[t * vocab + k];
-      if (v > v1) v2 = v1, v1 = v, i1 = k;
-      else if (v > v2) v2 = v;
-    }
-    out.push({ arg: i1, margin: v1 - v2 });
-  }
-  return out;
-}
+import { check, checkQuantizedFile, finish, ggmlTypes, llama, llamaLogits, maxAbs, peak, quantize, readFixture, relRms,
+         ROOT, seek, seekLogits, WORK } from "./lib/gguf_check.mjs";
 
 // ---- 1. the dense fixtures, exact ----
 for (const name of ["qwen2-tiny", "llama-tiny"]) {
   const fixture = path.join(ROOT, "tests/fixtures", name);
-  const { tokens } = JSON.parse(fs.readFileSync(path.join(fixture, "expected.json"), "utf8"));
-  const expected = readF32(path.join(fixture, "expected_logits.f32"));
+  const { tokens, expected } = readFixture(fixture);
   const scale = peak(expected);
   for (const type of ["f32", "f16", "bf16"]) {
     const file = path.join(WORK, `${name}.${type}.gguf`);
@@ -149,27 +95,11 @@ const closeness = {};
 const expectTypes = { q8_0: [8], q4_0: [2], q4_K_M: [12, 14], q5_K_M: [13, 14] };
 for (const q of Object.keys(expectTypes)) {
   const file = path.join(WORK, `qwen2-256.${q}.gguf`);
-  execFileSync(GGML_ORACLE, ["quantize", LLAMA_LIBDIR, f16, file, q], { stdio: ["ignore", "pipe", "pipe"] });
-  const info = await readGgufFileInfo(file);
-  const types = new Set((info.fullTensorInfo ?? info.tensorInfo).map((t) => t.ggmlType));
+  quantize(f16, file, q);
+  const types = await ggmlTypes(file);
   check(expectTypes[q].every((t) => types.has(t)), `${q} file holds ggml types ${[...types].sort((a, b) => a - b).join(",")}`);
-  const ours = seekLogits(file, tokens);
-  const back = path.join(WORK, `qwen2-256.${q}.dequantized`);
-  seek("convert", "--model", file, "--out", back, "--type", "f32");
-  const ref = seekLogits(back, tokens);
-  const d = maxAbs(ours, ref);
-  check(d < 1e-4 * peak(ref), `${q} (llama.cpp's quantizer) in seek vs dequantize-then-f32: max |diff| ${d.toExponential(2)} of ${peak(ref).toFixed(3)}`);
-  const theirs = await llamaLogits(file, tokens, vocab);
-  const noise = relRms(theirs, ours);
   const tol = q === "q8_0" ? 0.02 : 0.05;  // measured: 0.011 (q8_0), 0.015 (q4_K_M)
-  check(noise < tol, `${q}: llama.cpp vs seek on the same file, relative RMS ${noise.toFixed(4)} (< ${tol}: its 8-bit activations)`);
-  // argmax where seek's top-2 margin is well above the disagreement between the engines
-  const absNoise = Math.sqrt(theirs.reduce((s, x, i) => s + (x - ours[i]) ** 2, 0) / theirs.length);
-  const a = top2(ours, vocab), b = top2(theirs, vocab);
-  let decided = 0, agree = 0;
-  a.forEach((p, i) => { if (p.margin > 6 * absNoise) { decided++; agree += p.arg === b[i].arg; } });
-  check(agree === decided && decided > 0,
-        `${q}: argmax agrees with llama.cpp at ${agree} of ${decided} positions whose margin exceeds 6x the noise (${a.length} positions)`);
+  const ours = await checkQuantizedFile(q, file, tokens, vocab, tol);
   closeness[q] = relRms(ours, base);
 }
 const mine = path.join(WORK, "qwen2-256.seek-q8_0.gguf");
@@ -178,5 +108,4 @@ const own = relRms(seekLogits(mine, tokens), base);
 check(own <= 1.05 * closeness.q8_0,
       `seek's own q8_0 is as close to the f16 model as llama.cpp's: relative RMS ${own.toExponential(3)} vs ${closeness.q8_0.toExponential(3)}`);
 
-console.log(failures ? `${failures} checks FAILED` : "all GGUF checks passed");
-process.exit(failures ? 1 : 0);
+finish("GGUF");
