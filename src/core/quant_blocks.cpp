@@ -93,7 +93,7 @@ void deq_q6_k(const uint8_t* b, float* y) {
   }
 }
 
-// ---- quantizers (32-element types) ----
+// ---- quantizers (32-element blocks) ----
 // The element of largest magnitude, with its sign.
 float signed_absmax(const float* x, int n) {
   float amax = 0, v = 0;
@@ -129,6 +129,200 @@ void quant_q5_0(const float* x, uint8_t* b) {
     qh |= uint32_t((q1 >> 4) & 1) << (j + 16);
   }
   std::memcpy(b + 2, &qh, 4);
+}
+
+// ---- quantizers (256-element super-blocks) ----
+// The reference's rounding: adding 1.5 * 2^23 leaves v rounded half-to-even in the low mantissa bits. Kept bit for
+// bit rather than lrintf so that the inf/NaN quotients an f16 overflow of d produces give the same codes as there.
+int nearest_int(float v) {
+  const float t = v + 12582912.f;
+  int32_t i;
+  std::memcpy(&i, &t, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// q4_K/q5_K sub-block fit helpers: codes of x on the grid x ~ L / iscale + min, and the weighted squared error of
+// x ~ scale * L + min.
+void affine_codes(const float* x, int n, float iscale, float min, int nmax, uint8_t* L) {
+  for (int i = 0; i < n; i++) L[i] = uint8_t(std::max(0, std::min(nmax, nearest_int(iscale * (x[i] - min)))));
+}
+float affine_error(const float* x, const float* w, const uint8_t* L, int n, float scale, float min) {
+  float err = 0;
+  for (int i = 0; i < n; i++) {
+    const float diff = scale * float(L[i]) + min - x[i];
+    err += w[i] * (diff * diff);
+  }
+  return err;
+}
+
+// Fits x ~ scale * L - neg_min (L in 0..nmax, min <= 0) with weights w, as the reference's make_qkx2_quants: codes
+// from the min..max grid, then from nstep + 1 grids with (nmax + rmin + rdelta * is) steps, each refit by weighted
+// least squares; the (codes, scale, min) of least weighted squared error wins. Each grid starts at the best min so
+// far, as there. Returns the scale.
+float fit_affine(const float* x, const float* w, int n, int nmax, float rmin, float rdelta, int nstep, uint8_t* L,
+                 float* neg_min) {
+  float min = x[0], max = x[0], sum_w = w[0], sum_x = sum_w * x[0];
+  for (int i = 1; i < n; i++) {
+    if (x[i] < min) min = x[i];
+    if (x[i] > max) max = x[i];
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
+  }
+  if (min > 0) min = 0;
+  if (max == min) {
+    std::fill(L, L + n, uint8_t(0));
+    *neg_min = -min;
+    return 0;
+  }
+  float iscale = float(nmax) / (max - min), scale = 1 / iscale;
+  affine_codes(x, n, iscale, min, nmax, L);
+  float best = affine_error(x, w, L, n, scale, min);
+  uint8_t aux[32];
+  for (int is = 0; is <= nstep; is++) {
+    iscale = (rmin + rdelta * float(is) + float(nmax)) / (max - min);
+    affine_codes(x, n, iscale, min, nmax, aux);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; i++) {
+      const float l = float(aux[i]);
+      sum_l += w[i] * l;
+      sum_l2 += w[i] * l * l;
+      sum_xl += w[i] * l * x[i];
+    }
+    const float D = sum_w * sum_l2 - sum_l * sum_l;
+    if (!(D > 0)) continue;
+    float s = (sum_w * sum_xl - sum_x * sum_l) / D, m = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+    if (m > 0) m = 0, s = sum_xl / sum_l2;
+    const float err = affine_error(x, w, aux, n, s, m);
+    if (err < best) {
+      std::copy(aux, aux + n, L);
+      best = err, scale = s, min = m;
+    }
+  }
+  *neg_min = -min;
+  return scale;
+}
+
+// q4_K (High = false, codes 0..15) / q5_K (High, 0..31). Each sub-block of 32 is fitted with weights rms + |x|; the
+// 8 scales and 8 mins are quantized to 6 bits against the largest of each (d, dmin), and every sub-block whose
+// stored scale is not 0 is re-rounded against the scale and min the block actually stores (the rest keep the fit's
+// codes, as in the reference).
+template <bool High>
+void quant_k(const float* x, uint8_t* b) {
+  constexpr int nmax = High ? 31 : 15;
+  uint8_t L[256];
+  float scales[8], mins[8], max_scale = 0, max_min = 0;
+  for (int s = 0; s < 8; s++) {
+    const float* xs = x + 32 * s;
+    float sum_x2 = 0, w[32];
+    for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
+    const float av = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; l++) w[l] = av + std::fabs(xs[l]);
+    scales[s] = High ? fit_affine(xs, w, 32, nmax, -0.5f, 0.1f, 15, L + 32 * s, &mins[s])
+                     : fit_affine(xs, w, 32, nmax, -1.f, 0.1f, 20, L + 32 * s, &mins[s]);
+    if (scales[s] > max_scale) max_scale = scales[s];
+    if (mins[s] > max_min) max_min = mins[s];
+  }
+  const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f, inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+  int sc[8], m[8];
+  for (int s = 0; s < 8; s++) {  // the reference narrows the code to a byte before clamping it
+    sc[s] = std::min(63, int(uint8_t(nearest_int(inv_scale * scales[s]))));
+    m[s] = std::min(63, int(uint8_t(nearest_int(inv_min * mins[s]))));
+  }
+  k_pack_scale_min(sc, m, b + 4);
+  put_half(b, max_scale / 63.f);
+  put_half(b + 2, max_min / 63.f);
+  const float d = half(b), dmin = half(b + 2);
+  for (int s = 0; s < 8; s++) {
+    const float ds = d * float(sc[s]), ms = dmin * float(m[s]);
+    if (ds == 0) continue;
+    for (int l = 0; l < 32; l++)
+      L[32 * s + l] = uint8_t(std::max(0, std::min(nmax, nearest_int((x[32 * s + l] + ms) / ds))));
+  }
+  // the layout deq_k reads: nibbles of sub-blocks 2i (low) and 2i+1 (high) in qs[32i..], 5th bits in qh
+  uint8_t* qh = b + 16;
+  uint8_t* qs = b + (High ? 48 : 16);
+  if (High) std::memset(qh, 0, 32);
+  for (int i = 0; i < 4; i++)
+    for (int l = 0; l < 32; l++) {
+      const int lo = L[64 * i + l], hi = L[64 * i + l + 32];
+      qs[32 * i + l] = uint8_t((lo & 0x0f) | (hi & 0x0f) << 4);
+      if (High) qh[l] = uint8_t(qh[l] | (lo >> 4) << (2 * i) | (hi >> 4) << (2 * i + 1));
+    }
+}
+
+// q6_K sub-block fit helper: codes L + nmax of x on the grid x ~ L / iscale (L in -nmax..nmax-1) and the x^2-weighted
+// sums sum w x L and sum w L^2.
+void symmetric_codes(const float* x, int n, float iscale, int nmax, int8_t* L, float* sumlx, float* suml2) {
+  *sumlx = *suml2 = 0;
+  for (int i = 0; i < n; i++) {
+    const int l = std::max(-nmax, std::min(nmax - 1, nearest_int(iscale * x[i])));
+    L[i] = int8_t(l + nmax);
+    const float w = x[i] * x[i];
+    *sumlx += w * x[i] * float(l);
+    *suml2 += w * float(l) * float(l);
+  }
+}
+
+// Fits x ~ scale * (L - nmax) with weights x^2, as the reference's make_qx_quants (rmse_type 1): codes from the grid
+// through the signed extreme (it maps to -nmax), then from 18 grids of nmax +- 0.1 k steps; the least-squares
+// scale of largest sumlx^2 / suml2 (least weighted squared error) wins. Returns the scale; 0 for a zero group.
+float fit_symmetric(const float* x, int n, int nmax, int8_t* L) {
+  float max = 0, amax = 0;
+  for (int i = 0; i < n; i++)
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  if (amax < 1e-15f) {  // the reference's GROUP_MAX_EPS
+    std::fill(L, L + n, int8_t(0));
+    return 0;
+  }
+  float sumlx, suml2;
+  symmetric_codes(x, n, float(-nmax) / max, nmax, L, &sumlx, &suml2);
+  float scale = suml2 != 0 ? sumlx / suml2 : 0.f, best = scale * sumlx;
+  int8_t aux[16];
+  for (int is = -9; is <= 9; is++) {
+    if (is == 0) continue;
+    symmetric_codes(x, n, -(float(nmax) + 0.1f * float(is)) / max, nmax, aux, &sumlx, &suml2);
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      std::copy(aux, aux + n, L);
+      scale = sumlx / suml2, best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// q6_K: 16 sub-blocks of 16 fitted by fit_symmetric, their scales quantized to int8 against the one of largest
+// magnitude (it maps to -128), then the elements re-rounded against the stored scales (a sub-block whose stored
+// scale is 0 keeps the fit's codes, as in the reference). A super-block of only (near) zeros is all zero bytes.
+void quant_q6_k(const float* x, uint8_t* b) {
+  int8_t L[256];
+  float scales[16], max_scale = 0, max_abs = 0;
+  for (int s = 0; s < 16; s++) {
+    scales[s] = fit_symmetric(x + 16 * s, 16, 32, L + 16 * s);
+    if (std::fabs(scales[s]) > max_abs) max_abs = std::fabs(scales[s]), max_scale = scales[s];
+  }
+  std::memset(b, 0, 210);
+  if (max_abs < 1e-15f) return;
+  const float iscale = -128.f / max_scale;
+  put_half(b + 208, 1 / iscale);
+  int8_t* sc = reinterpret_cast<int8_t*>(b + 192);
+  for (int s = 0; s < 16; s++) sc[s] = int8_t(std::min(127, nearest_int(iscale * scales[s])));
+  const float d = half(b + 208);
+  for (int s = 0; s < 16; s++) {
+    const float ds = d * float(sc[s]);
+    if (ds == 0) continue;
+    for (int l = 0; l < 16; l++)
+      L[16 * s + l] = int8_t(std::max(-32, std::min(31, nearest_int(x[16 * s + l] / ds))) + 32);
+  }
+  // the layout deq_q6_k reads: per half, element l + 32k takes a nibble of ql and bits 2k..2k+1 of qh[l]
+  for (int h = 0; h < 2; h++) {
+    const int8_t* q = L + 128 * h;
+    uint8_t* ql = b + 64 * h;
+    uint8_t* qh = b + 128 + 32 * h;
+    for (int l = 0; l < 32; l++) {
+      ql[l] = uint8_t((q[l] & 0x0f) | (q[l + 64] & 0x0f) << 4);
+      ql[l + 32] = uint8_t((q[l + 32] & 0x0f) | (q[l + 96] & 0x0f) << 4);
+      qh[l] = uint8_t(q[l] >> 4 | (q[l + 32] >> 4) << 2 | (q[l + 64] >> 4) << 4 | (q[l + 96] >> 4) << 6);
+    }
+  }
 }
 
 }  // namespace
@@ -199,11 +393,16 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     case DType::Q8_0: quant = quant_q8_0; break;
     case DType::Q4_0: quant = quant_q4_0; break;
     case DType::Q5_0: quant = quant_q5_0; break;
-    default: throw Error(std::string("quantizing to ") + dtype_name(t) + " is not supported (q8_0, q4_0, q5_0 are)");
+    case DType::Q4_K: quant = quant_k<false>; break;
+    case DType::Q5_K: quant = quant_k<true>; break;
+    case DType::Q6_K: quant = quant_q6_k; break;
+    default:
+      throw Error(std::string("quantizing to ") + dtype_name(t) +
+                  " is not supported (q8_0, q4_0, q5_0, q4_K, q5_K, q6_K are)");
   }
-  const int64_t bb = block_bytes(t), nb = int64_t(row_bytes(t, n)) / bb;
+  const int64_t be = block_elems(t), bb = block_bytes(t), nb = int64_t(row_bytes(t, n)) / bb;
   auto b = static_cast<uint8_t*>(dst);
-  for (int64_t i = 0; i < nb; i++) quant(src + i * 32, b + i * bb);
+  for (int64_t i = 0; i < nb; i++) quant(src + i * be, b + i * bb);
 }
 
 }  // namespace seek

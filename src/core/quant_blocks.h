@@ -11,7 +11,7 @@
 // The K types split a 256-element super-block into sub-blocks (8 of 32 for q4_K/q5_K, with 6-bit scales and mins
 // packed into 12 bytes; 16 of 16 for q6_K with int8 scales). The exact bit positions are in quant_blocks.cpp.
 // Dequantization computes what llama.cpp's reference dequantizers compute (checked against them on the same blocks
-// by tests/unit/test_quant_blocks_oracle.cpp).
+// by tests/oracle/ggml_oracle.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +36,24 @@ inline void k_scale_min(int s, const uint8_t* q, int* sc, int* m) {
     *sc = (q[s + 4] & 0x0f) | ((q[s - 4] >> 6) << 4), *m = (q[s + 4] >> 4) | ((q[s] >> 6) << 4);
   }
 }
+// The inverse of k_scale_min: packs the 8 scales sc[s] and mins m[s] (each 0..63) into the 12 bytes q.
+inline void k_pack_scale_min(const int* sc, const int* m, uint8_t* q) {
+  for (int s = 0; s < 4; s++) {
+    q[s] = uint8_t(sc[s] | (sc[s + 4] >> 4) << 6);
+    q[s + 4] = uint8_t(m[s] | (m[s + 4] >> 4) << 6);
+    q[s + 8] = uint8_t((sc[s + 4] & 0x0f) | (m[s + 4] & 0x0f) << 4);
+  }
+}
 
 // n elements (a multiple of the block) of blocks of type t -> f32. Element types convert as to_f32 does.
 void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 
-// f32 -> blocks by round-to-nearest with one scale per block (max |x| maps to the end of the code range), for the
-// 32-element types q8_0, q4_0 and q5_0 (what llama.cpp's reference quantizers write). Throws Error for other types.
+// f32 -> blocks, writing the bytes llama.cpp's reference quantizers (quantize_row_*_ref, what its model quantizer
+// writes without an importance matrix) write. q8_0, q4_0, q5_0: round-to-nearest with one scale per block (max |x|
+// maps to the end of the code range). q4_K, q5_K: a weighted least-squares scale and min per 32-element sub-block,
+// chosen among a few rounding grids, then quantized to 6 bits against the super-block's f16 d and dmin. q6_K: a
+// least-squares scale per 16-element sub-block from 19 grids, quantized to int8 against d. Throws Error for other
+// types and for n not a multiple of the block.
 void quantize_row(DType t, const float* src, void* dst, int64_t n);
 
 }  // namespace seek

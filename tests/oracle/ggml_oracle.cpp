@@ -5,13 +5,15 @@
 //       For every block type seek reads (q8_0 q4_0 q5_0 q4_K q5_K q6_K): rows of varied data are quantized by
 //       llama.cpp's quantizer (ggml_quantize_chunk, what its model quantizer calls), then dequantized by llama.cpp
 //       (dequantize_row_*) and by seek (dequantize_row): the floats must be bit-identical. seek's own quantizer
-//       (q8_0 q4_0 q5_0) must write the bytes llama.cpp's reference quantizer (quantize_row_*_ref) writes. seek's
-//       matmul over the quantized rows (GEMV and GEMM sizes) must match a float64 product of x with llama.cpp's
-//       dequantized rows. Exit 1 on any mismatch.
+//       must write the bytes llama.cpp's reference quantizer (quantize_row_*_ref) writes, on those rows and on
+//       harder ones (zeros, outliers, f16 overflow, subnormals, rounding ties). seek's matmul over the quantized
+//       rows (GEMV and GEMM sizes) must match a float64 product of x with llama.cpp's dequantized rows. Exit 1 on
+//       any mismatch.
 //   seek_ggml_oracle quantize LIBDIR IN.gguf OUT.gguf FTYPE
 //       llama_model_quantize with FTYPE one of f32 f16 bf16 q8_0 q4_0 q5_0 q4_K_M q5_K_M q6_K.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -81,6 +83,48 @@ std::vector<float> test_rows(int64_t rows, int64_t n) {
   return x;
 }
 
+// Harder rows for the quantizers alone (some overflow f16 scales, so their values are not checked elsewhere): all
+// zero, all negative, one outlier, magnitudes near and past f16's range, below the K quantizers' zero threshold and
+// subnormal, sub-blocks of very different magnitudes, all above zero, constant negative, exact rounding ties,
+// sparse, super-blocks of different kinds in one row, magnitudes at the K quantizers' zero threshold, and many rows
+// of groups with random magnitudes and offsets.
+std::vector<float> edge_rows(int64_t n) {
+  std::mt19937 rng(99);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  const int kinds = 14, mixed = 64;
+  std::uniform_real_distribution<float> expo(-3.f, 3.f);
+  std::vector<float> x(size_t((kinds + mixed) * n));
+  for (int r = 0; r < kinds; r++)
+    for (int64_t j = 0; j < n; j++) {
+      const float g = normal(rng);
+      float v = 0;
+      switch (r) {
+        case 0: v = 0; break;
+        case 1: v = -std::fabs(g) - 0.05f; break;
+        case 2: v = j == n / 2 + 5 ? 40.f : g * 0.1f; break;
+        case 3: v = g * 3e4f; break;
+        case 4: v = g * 1e30f; break;
+        case 5: v = g * 1e-20f; break;
+        case 6: v = g * 1e-39f; break;
+        case 7: v = g * std::ldexp(1.f, int(j / 32 % 16) - 8); break;
+        case 8: v = 5 + g * 0.1f; break;
+        case 9: v = -1.5f; break;
+        case 10: v = float(int(j * 7 % 17) - 8) * 0.125f; break;
+        case 11: v = j % 61 == 0 ? g : 0.f; break;
+        case 12: v = j < 256 ? 0.f : j < 512 ? g : g * 1e5f; break;
+        default: v = g * 3e-15f; break;  // group maxima around the threshold
+      }
+      x[size_t(r * n + j)] = v;
+    }
+  // many rows whose 32-element groups each have their own magnitude and offset, for breadth
+  for (int64_t r = kinds; r < kinds + mixed; r++)
+    for (int64_t j0 = 0; j0 < n; j0 += 32) {
+      const float scale = std::pow(10.f, expo(rng)), offset = normal(rng) * scale;
+      for (int64_t j = j0; j < j0 + 32; j++) x[size_t(r * n + j)] = offset + normal(rng) * scale;
+    }
+  return x;
+}
+
 int run_blocks(const std::string& dir) {
   void* base = open_lib(dir, "libggml-base.so");
   using QuantizeChunk = size_t (*)(int, const float*, void*, int64_t, int64_t, int64_t, const float*);
@@ -89,6 +133,9 @@ int run_blocks(const std::string& dir) {
   auto quantize_chunk = reinterpret_cast<QuantizeChunk>(sym(base, "ggml_quantize_chunk"));
   const int64_t rows = 21, n = 768;  // 3 super-blocks per row
   const std::vector<float> x = test_rows(rows, n);
+  std::vector<float> xq = x;  // the quantizers' rows
+  const std::vector<float> edges = edge_rows(n);
+  xq.insert(xq.end(), edges.begin(), edges.end());
   int failures = 0;
   for (const TypeCase& tc : kTypes) {
     auto dequant = reinterpret_cast<Dequant>(sym(base, std::string("dequantize_row_") + tc.suffix));
@@ -116,15 +163,19 @@ int run_blocks(const std::string& dir) {
     failures += differ != 0;
     failures += differ_fast != 0;
 
-    if (tc.seek == DType::Q8_0 || tc.seek == DType::Q4_0 || tc.seek == DType::Q5_0) {
+    {  // seek's quantizer vs llama.cpp's reference one
       auto qref = reinterpret_cast<QuantRef>(sym(base, std::string("quantize_row_") + tc.suffix + "_ref"));
-      std::vector<uint8_t> a(q.size()), b(q.size());
-      qref(x.data(), a.data(), rows * n);
-      for (int64_t r = 0; r < rows; r++) quantize_row(tc.seek, x.data() + r * n, b.data() + r * rb, n);
-      size_t bytes_differ = 0;
-      for (size_t i = 0; i < a.size(); i++) bytes_differ += a[i] != b[i];
-      std::printf("%-5s quantize:   %zu of %zu bytes differ from llama.cpp's reference quantizer\n", tc.suffix,
+      const int64_t qrows = int64_t(xq.size()) / n;
+      std::vector<uint8_t> a(rb * size_t(qrows)), b(a.size());
+      qref(xq.data(), a.data(), qrows * n);
+      for (int64_t r = 0; r < qrows; r++) quantize_row(tc.seek, xq.data() + r * n, b.data() + r * rb, n);
+      size_t bytes_differ = 0, first = a.size();
+      for (size_t i = 0; i < a.size(); i++)
+        if (a[i] != b[i]) bytes_differ++, first = std::min(first, i);
+      std::printf("%-5s quantize:   %zu of %zu bytes differ from llama.cpp's reference quantizer", tc.suffix,
                   bytes_differ, a.size());
+      if (bytes_differ) std::printf(" (first: row %zu, byte %zu)", first / rb, first % rb);
+      std::printf("\n");
       failures += bytes_differ != 0;
     }
 
