@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -43,9 +44,9 @@ int64_t hf_row_of_gguf_row(int64_t r, int64_t head_dim) {
   return h * head_dim + (p % 2) * half + p / 2;
 }
 
-void add_dense_metadata(const DenseConfig& c, const std::string& name, const GgufFileType& ft, GgufWriter& w) {
+void add_dense_metadata(const DenseConfig& c, const std::string& name, const GgufTensorTypes& types, GgufWriter& w) {
   const std::string a = c.model_type;
-  add_gguf_general(a, name, ft, w);
+  add_gguf_general(a, name, types, w);
   w.set_u32(a + ".vocab_size", uint32_t(c.vocab_size));
   w.set_u32(a + ".context_length", uint32_t(c.max_position_embeddings));
   w.set_u32(a + ".embedding_length", uint32_t(c.hidden_size));
@@ -81,8 +82,7 @@ void add_tokenizer(const std::string& dir, int64_t vocab, int64_t bos, int64_t e
 }
 
 // The dense tensors: each schema tensor under its GGUF name, llama's q/k rows permuted; llama3 scaling as rope_freqs.
-void add_dense_tensors(const DenseConfig& c, const Checkpoint& ck, const GgufFileType& ft, GgufWriter& w,
-                       int64_t* fallbacks) {
+void add_dense_tensors(const DenseConfig& c, const Checkpoint& ck, GgufTensorTypes& types, GgufWriter& w) {
   const DenseSchema schema = dense_schema(c);
   for (const TensorSpec* s : schema.all()) {
     const std::string g = gguf_name_of(s->name);
@@ -91,19 +91,16 @@ void add_dense_tensors(const DenseConfig& c, const Checkpoint& ck, const GgufFil
     const int64_t cols = s->shape.back(), hd = c.head_dim;
     const bool permute = permuted_rows(c, s->name);
     const size_t in_row = size_t(cols) * dtype_size(t.dtype);
-    add_gguf_rows(
-        w, g, ft, s->shape, false,
-        [=](int64_t r, float* dst) {
-          if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
-            std::vector<float> v(static_cast<size_t>(cols));
-            to_f32(t.dtype, t.data, v.data(), size_t(cols));
-            for (int64_t i = 0; i < cols; i++) dst[i] = v[size_t(hf_row_of_gguf_row(i, hd))];
-            return;
-          }
-          const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
-          to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, dst, size_t(cols));
-        },
-        fallbacks);
+    add_gguf_rows(w, g, types, s->shape, false, [=](int64_t r, float* dst) {
+      if (s->shape.size() == 1 && permute) {  // a q/k bias: one element per row of the matrix
+        std::vector<float> v(static_cast<size_t>(cols));
+        to_f32(t.dtype, t.data, v.data(), size_t(cols));
+        for (int64_t i = 0; i < cols; i++) dst[i] = v[size_t(hf_row_of_gguf_row(i, hd))];
+        return;
+      }
+      const int64_t src = permute ? hf_row_of_gguf_row(r, hd) : r;
+      to_f32(t.dtype, static_cast<const uint8_t*>(t.data) + size_t(src) * in_row, dst, size_t(cols));
+    });
   }
   if (c.rope_scaling.type == DenseRopeType::Llama3) {  // llama.cpp's form: per-frequency divisors
     const std::vector<float> plain = RopeFrequencies(c.head_dim, c.rope_theta).freqs();
@@ -119,7 +116,6 @@ void add_dense_tensors(const DenseConfig& c, const Checkpoint& ck, const GgufFil
 
 void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_path, const std::string& type,
                         const std::function<void(const std::string&)>& log, const GgufConvertOptions& opt) {
-  const GgufFileType& ft = gguf_file_type(type);
   const std::string dir = resolve_model_dir(model_dir);
   std::string cfg_path;
   const json j = read_config_json(dir, &cfg_path);
@@ -127,59 +123,46 @@ void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_pat
   const std::string name = fs::path(dir).filename().string();
   const Checkpoint ck = Checkpoint::open(dir);
   GgufWriter w;
-  int64_t fallbacks = 0;
+  std::optional<GgufTensorTypes> chosen;
   if (model_type == "deepseek_v3" || model_type == "deepseek_v2") {
     const DeepSeekConfig c = parse_deepseek_config(j, cfg_path);
-    add_gguf_general("deepseek2", name, ft, w);
+    GgufTensorTypes& types = chosen.emplace(type, c.num_hidden_layers + c.num_nextn_predict_layers, c.n_routed_experts,
+                                            !c.tie_word_embeddings);
+    add_gguf_general("deepseek2", name, types, w);
     add_deepseek2_metadata(c, cfg_path, opt.split_kv_b, w);
     add_tokenizer(dir, c.vocab_size, c.bos_token_id, c.eos_token_id, log, w);
     CheckpointWeights src(ck, c.fp8_block);
-    add_deepseek2_tensors(c, src, ft, opt.split_kv_b, w, &fallbacks, log);
+    add_deepseek2_tensors(c, src, types, opt.split_kv_b, w, log);
   } else if (is_dense_model_type(model_type)) {
     const DenseConfig c = parse_dense_config(j, cfg_path);
-    add_dense_metadata(c, name, ft, w);
+    GgufTensorTypes& types = chosen.emplace(type, c.num_hidden_layers, 0, !c.tie_word_embeddings);
+    add_dense_metadata(c, name, types, w);
     add_tokenizer(dir, c.vocab_size, c.bos_token_id, c.eos_token_ids.empty() ? -1 : c.eos_token_ids[0], log, w);
-    add_dense_tensors(c, ck, ft, w, &fallbacks);
+    add_dense_tensors(c, ck, types, w);
   } else {
     throw Error(cfg_path + ": model_type '" + model_type +
                 "' cannot be converted to GGUF (deepseek_v3, deepseek_v2, qwen2 and llama can)");
   }
-  if (fallbacks)
-    log(std::to_string(fallbacks) + " matrices have rows that are not whole " + type + " blocks: written as f16");
+  if (chosen->fallbacks())
+    log(std::to_string(chosen->fallbacks()) + " matrices have rows that are not whole blocks of their " + type +
+        " type: written in the next type that fits, as llama.cpp does");
   w.write(out_path);
   log("wrote " + out_path + " (" + type + ")");
 }
 
-const GgufFileType& gguf_file_type(const std::string& name) {
-  static const std::map<std::string, GgufFileType> m = {
-      {"f32", {GgmlType::F32, 0, DType::F32}},     {"f16", {GgmlType::F16, 1, DType::F16}},
-      {"bf16", {GgmlType::BF16, 32, DType::BF16}}, {"q8_0", {GgmlType::Q8_0, 7, DType::Q8_0}},
-      {"q4_0", {GgmlType::Q4_0, 2, DType::Q4_0}},  {"q5_0", {GgmlType::Q5_0, 8, DType::Q5_0}},
-  };
-  auto it = m.find(name);
-  if (it == m.end())
-    throw Error("--type '" + name + "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0)");
-  return it->second;
-}
-
-void add_gguf_general(const std::string& arch, const std::string& name, const GgufFileType& ft, GgufWriter& w) {
+void add_gguf_general(const std::string& arch, const std::string& name, const GgufTensorTypes& types, GgufWriter& w) {
   w.set_string("general.architecture", arch);
   w.set_string("general.name", name);
-  w.set_u32("general.file_type", ft.ftype);
-  if (is_block_dtype(ft.dtype)) w.set_u32("general.quantization_version", 2);
+  w.set_u32("general.file_type", types.file_type());
+  if (types.quantized()) w.set_u32("general.quantization_version", 2);
 }
 
-void add_gguf_rows(GgufWriter& w, const std::string& name, const GgufFileType& ft, const Shape& shape, bool keep_f32,
-                   RowFill row, int64_t* fallbacks) {
+void add_gguf_rows(GgufWriter& w, const std::string& name, GgufTensorTypes& types, const Shape& shape, bool keep_f32,
+                   RowFill row) {
   const int64_t cols = shape.back(), rows = shape_numel(shape) / cols;
-  const GgufFileType* out = shape.size() == 1 || keep_f32 ? &gguf_file_type("f32") : &ft;
-  if (cols % block_elems(out->dtype) != 0) {  // rows that are not whole blocks: f16, as llama.cpp falls back
-    out = &gguf_file_type("f16");
-    (*fallbacks)++;
-  }
-  const DType dt = out->dtype;
+  const DType dt = types.choose(name, shape, keep_f32);
   const size_t out_row = row_bytes(dt, cols);
-  w.add_tensor(name, out->type, shape, [=](uint8_t* dst) {
+  w.add_tensor(name, ggml_type_of(dt), shape, [=](uint8_t* dst) {
     std::vector<float> buf(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; r++) {
       row(r, buf.data());

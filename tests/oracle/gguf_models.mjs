@@ -13,12 +13,13 @@
 //     q5_K_M (q5_K + q6_K): seek's logits on each
 //     quantized file equal the dequantize-then-f32 reference (the file converted back to an f32 folder); llama.cpp
 //     on the same file agrees within its 8-bit activation rounding and on argmax wherever the top-2 margin is
-//     larger than that noise; a q8_0 file seek quantizes itself is as close to the f16 model as llama.cpp's.
+//     larger than that noise; a q8_0 file seek quantizes itself is as close to the f16 model as llama.cpp's, and
+//     seek's own q8_0, q4_0 and q4_K_M of the f16 weights compute exactly what llama.cpp's quantizer's files do.
 //     The tokenizer in the GGUF tokenizes like tokenizer.json, in seek and in llama.cpp.
 import fs from "node:fs";
 import path from "node:path";
 
-import { check, checkQuantizedFile, finish, ggmlTypes, llama, llamaLogits, maxAbs, peak, quantize, readFixture, relRms,
+import { check, checkOwnQuantization, checkQuantizedFile, finish, ggmlTypes, llama, llamaLogits, maxAbs, peak, quantize, readFixture, relRms,
          ROOT, seek, seekLogits, WORK } from "./lib/gguf_check.mjs";
 
 // ---- 1. the dense fixtures, exact ----
@@ -90,7 +91,7 @@ seek("convert", "--model", dir, "--out", f16, "--type", "f16");
 const tokens = [];
 for (let i = 0; i < 32; i++) tokens.push((i * 7919 + 13) % 150000);
 const base = seekLogits(f16, tokens);
-const closeness = {};
+const closeness = {}, theirs = {};
 // the ggml type numbers each file must hold (so every block type seek reads is loaded from a real file)
 const expectTypes = { q8_0: [8], q4_0: [2], q4_K_M: [12, 14], q5_K_M: [13, 14] };
 for (const q of Object.keys(expectTypes)) {
@@ -101,7 +102,9 @@ for (const q of Object.keys(expectTypes)) {
   const tol = q === "q8_0" ? 0.02 : 0.05;  // measured: 0.011 (q8_0), 0.015 (q4_K_M)
   const ours = await checkQuantizedFile(q, file, tokens, vocab, tol);
   closeness[q] = relRms(ours, base);
+  if (q !== "q5_K_M") theirs[q] = ours;
 }
+checkOwnQuantization("qwen2-256", f16, theirs, tokens);
 const mine = path.join(WORK, "qwen2-256.seek-q8_0.gguf");
 seek("convert", "--model", dir, "--out", mine, "--type", "q8_0");
 const own = relRms(seekLogits(mine, tokens), base);

@@ -79,6 +79,20 @@ export async function ggmlTypes(file) {
 // converted back to an f32 folder); llama.cpp on the same file agrees within its 8-bit activation rounding
 // (relative RMS below `tol`) and on argmax wherever seek's top-2 margin exceeds 6x that noise (tol null: llama.cpp
 // cannot run the file, said by the caller). Returns seek's logits.
+// seek's own quantizer against llama.cpp's: the f16 file's weights as an f32 folder, converted by seek to each type
+// of `theirs` ({type: seek's logits on llama.cpp's quantization of the f16 file}), must compute exactly those
+// logits (the same tensor types chosen, the same blocks written). extra: more `seek convert` arguments.
+export function checkOwnQuantization(label, f16, theirs, tokens, extra = []) {
+  const folder = f16.replace(/\.gguf$/, ".as-f32");
+  seek("convert", "--model", f16, "--out", folder, "--type", "f32");
+  for (const [q, ref] of Object.entries(theirs)) {
+    const mine = f16.replace(/\.gguf$/, `.seek-${q}.gguf`);
+    seek("convert", "--model", folder, "--out", mine, "--type", q, ...extra);
+    const d = maxAbs(seekLogits(mine, tokens), ref);
+    check(d === 0, `${label}: seek's own ${q} of the f16 weights computes what llama.cpp's quantizer's ${q} does: max |diff| ${d}`);
+  }
+}
+
 export async function checkQuantizedFile(label, file, tokens, vocab, tol) {
   const ours = seekLogits(file, tokens);
   const back = file.replace(/\.gguf$/, ".dequantized");
