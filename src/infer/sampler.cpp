@@ -36,8 +36,8 @@ int32_t argmax(const float* v, int64_t n) {
   return int32_t(best);
 }
 
-int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>& context,
-                        const std::vector<int32_t>& generated) {
+void Sampler::penalize(float* logits, int64_t vocab, const std::vector<int32_t>& context,
+                       const std::vector<int32_t>& generated) const {
   if (p_.repetition_penalty != 1.0f) {
     std::vector<bool> seen(size_t(vocab), false);
     auto mark = [&](int32_t id) {
@@ -56,32 +56,27 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
     for (auto& [id, n] : count)
       if (id >= 0 && id < vocab) logits[id] -= p_.presence_penalty + p_.frequency_penalty * float(n);
   }
-  if (p_.temperature == 0) return argmax(logits, vocab);
+}
 
+// Unnormalized probabilities at the temperature (the largest exactly 1), and whether every id is a candidate (no
+// top-k, top-p or min-p).
+bool Sampler::weights(const float* logits, int64_t vocab, std::vector<double>& w) const {
   const double inv_t = 1.0 / double(p_.temperature);
   const float mx = logits[argmax(logits, vocab)];
-  // Unnormalized probabilities; the largest is exactly 1.
   // The exps are the sampler's main cost at large vocabularies (129K per token): this loop runs on the vector
   // exp (libmvec; the file is built without errno semantics), the same on every machine with the same library.
-  std::vector<double> w(static_cast<size_t>(vocab));
+  w.resize(static_cast<size_t>(vocab));
   double* wp = w.data();
-//#pragma omp simd
   for (int64_t i = 0; i < vocab; i++) wp[i] = exp((double(logits[i]) - double(mx)) * inv_t);
-  auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  if ((p_.top_k <= 0 || p_.top_k >= vocab) && p_.top_p >= 1.0f && p_.min_p <= 0) {
-    // Plain sampling from the whole vocabulary: the draw over ids in order, as the general path below does with
-    // every id a candidate (the same sums in the same order, so the same token), without building the list.
-    double kept = 0;
-    for (int64_t i = 0; i < vocab; i++) kept += wp[i];
-    double r = uniform() * kept;
-    for (int64_t i = 0; i < vocab; i++) {
-      r -= wp[i];
-      if (r < 0) return int32_t(i);
-    }
-    return int32_t(vocab - 1);
-  }
+  return (p_.top_k <= 0 || p_.top_k >= vocab) && p_.top_p >= 1.0f && p_.min_p <= 0;
+}
 
-  // The candidate set after top-k and top-p (order matters only for reproducibility, which any fixed order gives).
+// The candidate set after top-k, top-p and min-p (order matters only for reproducibility, which any fixed order
+// gives).
+std::vector<int32_t> Sampler::candidates(const float* logits, int64_t vocab, const std::vector<double>& w) const {
+  const double inv_t = 1.0 / double(p_.temperature);
+  const float mx = logits[argmax(logits, vocab)];
+  auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   std::vector<int32_t> cand;
   if (p_.top_k > 0 && p_.top_k < vocab) {
     // top-k: select, then order the k survivors so top-p can take a prefix of them.
@@ -138,6 +133,27 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
     for (int32_t id : cand) top = std::max(top, w[size_t(id)]);
     std::erase_if(cand, [&](int32_t id) { return w[size_t(id)] < double(p_.min_p) * top; });
   }
+  return cand;
+}
+
+int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>& context,
+                        const std::vector<int32_t>& generated) {
+  penalize(logits, vocab, context, generated);
+  if (p_.temperature == 0) return argmax(logits, vocab);
+  std::vector<double> w;
+  if (weights(logits, vocab, w)) {
+    // Plain sampling from the whole vocabulary: the draw over ids in order, as the general path below does with
+    // every id a candidate (the same sums in the same order, so the same token), without building the list.
+    double kept = 0;
+    for (int64_t i = 0; i < vocab; i++) kept += w[size_t(i)];
+    double r = uniform() * kept;
+    for (int64_t i = 0; i < vocab; i++) {
+      r -= w[size_t(i)];
+      if (r < 0) return int32_t(i);
+    }
+    return int32_t(vocab - 1);
+  }
+  const std::vector<int32_t> cand = candidates(logits, vocab, w);
   double kept = 0;
   for (int32_t id : cand) kept += w[size_t(id)];
   double r = uniform() * kept;
@@ -147,5 +163,40 @@ int32_t Sampler::sample(float* logits, int64_t vocab, const std::vector<int32_t>
   }
   return cand.back();
 }
+
+std::vector<double> Sampler::distribution(float* logits, int64_t vocab, const std::vector<int32_t>& context,
+                                          const std::vector<int32_t>& generated) const {
+  check(p_.temperature > 0, "Sampler::distribution: greedy sampling (temperature 0) has no distribution to draw from");
+  penalize(logits, vocab, context, generated);
+  std::vector<double> w, p(static_cast<size_t>(vocab), 0.0);
+  const bool all = weights(logits, vocab, w);
+  double kept = 0;
+  if (all) {
+    for (int64_t i = 0; i < vocab; i++) kept += w[size_t(i)];
+    for (int64_t i = 0; i < vocab; i++) p[size_t(i)] = w[size_t(i)] / kept;
+    return p;
+  }
+  const std::vector<int32_t> cand = candidates(logits, vocab, w);
+  for (int32_t id : cand) kept += w[size_t(id)];
+  for (int32_t id : cand) p[size_t(id)] = w[size_t(id)] / kept;
+  return p;
+}
+
+int32_t Sampler::draw(const std::vector<double>& weights) {
+  double total = 0;
+  for (double x : weights) total += x;
+  check(total > 0, "Sampler::draw: the weights are all zero");
+  double r = uniform() * total;
+  int32_t last = 0;
+  for (size_t i = 0; i < weights.size(); i++) {
+    if (weights[i] <= 0) continue;
+    last = int32_t(i);
+    r -= weights[i];
+    if (r < 0) return int32_t(i);
+  }
+  return last;
+}
+
+double Sampler::uniform01() { return uniform(); }
 
 }  // namespace seek

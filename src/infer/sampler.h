@@ -31,7 +31,20 @@ class Sampler {
                  const std::vector<int32_t>& generated);
   const SamplingParams& params() const { return p_; }
 
+  // For speculative sampling: the distribution sample() draws from (penalties, temperature, top-k, top-p, min-p;
+  // normalized, zero outside the candidates), for temperature > 0; logits modified in place as by sample(). draw()
+  // picks an id with probability proportional to weights[id] (>= 0, not all 0), and uniform01() is the same
+  // generator's next draw in [0, 1): both advance the generator, so the same seed replays the same choices.
+  std::vector<double> distribution(float* logits, int64_t vocab, const std::vector<int32_t>& context,
+                                   const std::vector<int32_t>& generated) const;
+  int32_t draw(const std::vector<double>& weights);
+  double uniform01();
+
  private:
+  void penalize(float* logits, int64_t vocab, const std::vector<int32_t>& context,
+                const std::vector<int32_t>& generated) const;
+  bool weights(const float* logits, int64_t vocab, std::vector<double>& w) const;
+  std::vector<int32_t> candidates(const float* logits, int64_t vocab, const std::vector<double>& w) const;
   double uniform();  // [0, 1)
   SamplingParams p_;
   std::mt19937_64 rng_;

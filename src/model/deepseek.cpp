@@ -73,9 +73,11 @@ void add_residual(float* h, const float* f, int64_t n, bool bf) {
   for (int64_t i = 0; i < n; i++) h[i] = bf ? round_bf16(h[i] + f[i]) : h[i] + f[i];
 }
 
+}  // namespace
+
 // Logits of the rows the items want (every row, or each item's last), in one head matmul.
-void head_logits(const DeepSeekWeights& w, const std::vector<BatchItem>& items, const std::vector<SeqRows>& seqs,
-                 const float* h, Precision p) {
+void head_logits(const DeepSeekWeights& w, const Linear& head, const Vec& norm, const std::vector<BatchItem>& items,
+                 const std::vector<SeqRows>& seqs, const float* h, Precision p) {
   const DeepSeekConfig& c = w.config;
   const int64_t D = c.hidden_size, V = c.vocab_size;
   std::vector<int64_t> rows;  // activation rows to project
@@ -84,10 +86,10 @@ void head_logits(const DeepSeekWeights& w, const std::vector<BatchItem>& items, 
   const int64_t R = int64_t(rows.size());
   std::vector<float> hn(size_t(R * D)), lg(size_t(R * V));
   for (int64_t r = 0; r < R; r++) std::memcpy(&hn[size_t(r * D)], h + rows[size_t(r)] * D, size_t(D) * 4);
-  cpu::rmsnorm_forward(hn.data(), hn.data(), w.norm.w, R, D, c.rms_norm_eps, (float*)nullptr, p == Precision::BF16);
+  cpu::rmsnorm_forward(hn.data(), hn.data(), norm.w, R, D, c.rms_norm_eps, (float*)nullptr, p == Precision::BF16);
   const bool single = items.size() == 1;
   float* out = single ? items[0].logits : lg.data();  // one item: straight into its buffer
-  cpu::matmul(out, hn.data(), R, w.head.w, p);        // [R, vocab], left in f32
+  cpu::matmul(out, hn.data(), R, head.w, p);          // [R, vocab], left in f32
   if (single) return;
   int64_t r = 0;
   for (size_t i = 0; i < items.size(); i++) {
@@ -97,13 +99,39 @@ void head_logits(const DeepSeekWeights& w, const std::vector<BatchItem>& items, 
   }
 }
 
-}  // namespace
-
-void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const {
-  const DeepSeekConfig& c = cfg();
+void block_forward(const BlockWeights& b, const DeepSeekConfig& c, int64_t layer, const RopeTable& rope, float* h,
+                   int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt, int64_t* expert_load,
+                   int64_t check_as) {
   const int64_t D = c.hidden_size;
   const Precision p = opt.precision;
   const bool bf = p == Precision::BF16;
+  std::vector<float> hn(size_t(N * D)), f(size_t(N * D));  // normed, branch out
+  cpu::rmsnorm_forward(hn.data(), h, b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
+  mla_forward(b.attn, c, rope, layer, hn.data(), N, seqs, f.data(), p);
+  add_residual(h, f.data(), N * D, bf);
+  if (opt.check_finite) check_layer_finite(h, N * D, check_as, "self_attn");
+  cpu::rmsnorm_forward(hn.data(), h, b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
+  if (b.is_moe)
+    moe_forward(b.moe, c, hn.data(), N, f.data(), p, expert_load);
+  else
+    mlp_forward(b.mlp, hn.data(), N, f.data(), p);
+  add_residual(h, f.data(), N * D, bf);
+  if (opt.check_finite) check_layer_finite(h, N * D, check_as, "mlp");
+}
+
+void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const {
+  forward_rows(items, opt, nullptr);
+}
+
+void DeepSeekModel::forward_hidden(const int32_t* tokens, int64_t T, KVCache& cache, const ForwardOptions& opt,
+                                   float* logits, float* hidden) const {
+  forward_rows({BatchItem{&cache, tokens, T, logits, opt.all_logits}}, opt, hidden);
+}
+
+void DeepSeekModel::forward_rows(const std::vector<BatchItem>& items, const ForwardOptions& opt, float* hidden) const {
+  const DeepSeekConfig& c = cfg();
+  const int64_t D = c.hidden_size;
+  const Precision p = opt.precision;
   std::vector<SeqRows> seqs;
   std::vector<int32_t> pos;  // [N] position of each row
   for (const BatchItem& it : items) {
@@ -119,28 +147,17 @@ void DeepSeekModel::forward_batch(const std::vector<BatchItem>& items, const For
   RopeTable rope;
   rope.build(rope_, pos.data(), N);
 
-  std::vector<float> h(size_t(N * D)), hn(size_t(N * D)), f(size_t(N * D));  // residual stream, normed, branch out
+  std::vector<float> h(size_t(N * D));  // residual stream
   for (size_t i = 0; i < items.size(); i++)
     for (int64_t j = 0; j < items[i].n; j++)
       w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
   if (opt.check_finite) check_layer_finite(h.data(), N * D, -1, "");
-  for (size_t l = 0; l < w_->blocks.size(); l++) {
-    const BlockWeights& b = w_->blocks[l];
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
-    mla_forward(b.attn, c, rope, int64_t(l), hn.data(), N, seqs, f.data(), p);
-    add_residual(h.data(), f.data(), N * D, bf);
-    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "self_attn");
-    cpu::rmsnorm_forward(hn.data(), h.data(), b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
-    if (b.is_moe)
-      moe_forward(b.moe, c, hn.data(), N, f.data(), p,
-                  opt.expert_load ? opt.expert_load + int64_t(l) * c.n_routed_experts : nullptr);
-    else
-      mlp_forward(b.mlp, hn.data(), N, f.data(), p);
-    add_residual(h.data(), f.data(), N * D, bf);
-    if (opt.check_finite) check_layer_finite(h.data(), N * D, int64_t(l), "mlp");
-  }
+  for (size_t l = 0; l < w_->blocks.size(); l++)
+    block_forward(w_->blocks[l], c, int64_t(l), rope, h.data(), N, seqs, opt,
+                  opt.expert_load ? opt.expert_load + int64_t(l) * c.n_routed_experts : nullptr, int64_t(l));
   for (const SeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
-  head_logits(*w_, items, seqs, h.data(), p);
+  if (hidden) std::memcpy(hidden, h.data(), size_t(N * D) * 4);
+  head_logits(*w_, w_->head, w_->norm, items, seqs, h.data(), p);
   if (opt.check_finite) check_head_finite(items, c.vocab_size);
 }
 

@@ -55,6 +55,17 @@ BlockWeights bind_block(WeightSource& src, const BlockSpec& s);
 DeepSeekWeights bind_deepseek(const DeepSeekConfig& c, WeightSource& src, const std::string& where,
                               bool require_mtp = false);
 
+// The fast form's pieces, shared by the main model and its MTP module (deepseek.cpp):
+//   block_forward: one block over the N rows of `seqs` (h [N, hidden], the residual stream, updated in place), keys
+//                  written to each cache's `layer`; expert_load (or null) gets this block's expert counts; check_as
+//                  names the layer in check_finite's errors;
+//   head_logits:   the rows the items want (every row, or each item's last) through `norm` and `head`.
+void block_forward(const BlockWeights& b, const DeepSeekConfig& c, int64_t layer, const RopeTable& rope, float* h,
+                   int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt, int64_t* expert_load,
+                   int64_t check_as);
+void head_logits(const DeepSeekWeights& w, const Linear& head, const Vec& norm, const std::vector<BatchItem>& items,
+                 const std::vector<SeqRows>& seqs, const float* h, Precision p);
+
 class DeepSeekModel : public LanguageModel {
  public:
   static std::unique_ptr<DeepSeekModel> load(const std::string& dir);
@@ -74,6 +85,21 @@ class DeepSeekModel : public LanguageModel {
                float* logits) const override;
   void forward_batch(const std::vector<BatchItem>& items, const ForwardOptions& opt) const override;
 
+  // ---- multi-token prediction, for speculative decoding (model/deepseek_mtp.cpp) ----
+  int64_t mtp_modules() const { return int64_t(w_->mtp.size()); }
+  // forward() that also writes the last block's output [T, hidden] (before the final norm) to `hidden`: the input
+  // of MTP module 1.
+  void forward_hidden(const int32_t* tokens, int64_t T, KVCache& cache, const ForwardOptions& opt, float* logits,
+                      float* hidden) const;
+  // The cache of MTP module 1's block: one MLA layer, its positions the main model's.
+  KVCache new_mtp_cache(AttnForm form) const { return KVCache(cfg(), form, 1); }
+  // MTP module 1 (as trained: [enorm(emb(next)) ; hnorm(h)] -> eh_proj -> block -> shared_head.norm -> head) at the
+  // n positions p = cache.len() ..: h [n, hidden] is the main model's hidden state at p, next[n] the token at p + 1;
+  // logits [n, vocab] (opt.all_logits, else [1, vocab] for the last row) predict the token at p + 2. Appends the n
+  // positions to the cache. Throws Error when the model has no MTP module.
+  void mtp_forward(const float* h, const int32_t* next, int64_t n, KVCache& cache, const ForwardOptions& opt,
+                   float* logits) const;
+
   const DeepSeekConfig& config() const { return cfg(); }
   const DeepSeekWeights& weights() const { return *w_; }
   KVCache new_cache(AttnForm form) const { return KVCache(cfg(), form); }
@@ -84,6 +110,8 @@ class DeepSeekModel : public LanguageModel {
 
  private:
   const DeepSeekConfig& cfg() const { return w_->config; }
+  // forward_batch, and the last block's output of every row to `hidden` [N, hidden] when not null.
+  void forward_rows(const std::vector<BatchItem>& items, const ForwardOptions& opt, float* hidden) const;
   std::shared_ptr<const DeepSeekWeights> w_;
   RopeFrequencies rope_;
 };

@@ -12,8 +12,10 @@ int64_t row_b_of(const DeepSeekConfig& c, AttnForm f) {
 const char* kind_of(AttnForm f) { return f == AttnForm::Absorb ? "mla-absorb" : "mla-naive"; }
 }  // namespace
 
-KVCache::KVCache(const DeepSeekConfig& c, AttnForm form)
-    : KVCache(form, c.num_hidden_layers, row_a_of(c, form), row_b_of(c, form)) {}
+KVCache::KVCache(const DeepSeekConfig& c, AttnForm form) : KVCache(c, form, c.num_hidden_layers) {}
+
+KVCache::KVCache(const DeepSeekConfig& c, AttnForm form, int64_t layers)
+    : KVCache(form, layers, row_a_of(c, form), row_b_of(c, form)) {}
 
 KVCache::KVCache(AttnForm form, int64_t layers, int64_t row_a, int64_t row_b)
     : KVStore(kind_of(form), layers, row_a, row_b), form_(form) {}

@@ -14,6 +14,8 @@ namespace seek {
 class KVCache : public KVStore {
  public:
   KVCache(const DeepSeekConfig& c, AttnForm form);
+  // A cache of `layers` MLA layers of c's shape (an MTP module's block: one layer).
+  KVCache(const DeepSeekConfig& c, AttnForm form, int64_t layers);
 
   AttnForm form() const { return form_; }
   std::unique_ptr<SequenceCache> clone(int64_t n) const override;
