@@ -15,9 +15,11 @@
 #include "core/parallel.h"
 #include "infer/assistant.h"
 #include "infer/constraint.h"
+#include "infer/mtp_speculation.h"
 #include "infer/reasoning.h"
 #include "infer/tool_calls.h"
 #include "infer/session.h"
+#include "model/deepseek.h"
 #include "model/language_model.h"
 #include "model/lora.h"
 
@@ -25,7 +27,8 @@ namespace seek::cli {
 
 namespace {
 struct GenerateArgs {
-  std::string model, adapter, tokens, prompt, template_name, attn = "absorb", dtype = "f32", json_schema, tools;
+  std::string model, adapter, tokens, prompt, template_name, attn = "absorb", dtype = "f32", json_schema, tools,
+      speculative = "none";
   bool raw = false, ignore_eos = false, print_ids = false, json = false;
   int64_t max_new = 32;
   SamplingFlags sampling;
@@ -92,6 +95,25 @@ GenerationResult generate_checked(Session& session, const LanguageModel& model, 
   }
 }
 
+// --speculative mtp: the model's MTP module drafts, the model verifies (infer/mtp_speculation.h).
+void generate_speculative(const GenerateArgs& a, const LanguageModel& model, const GenerationRequest& req,
+                          const ForwardOptions& opt) {
+  const auto* ds = dynamic_cast<const DeepSeekModel*>(&model);
+  if (!ds) throw Error("--speculative mtp: " + a.model + " is a " + model.architecture() + " model; MTP drafting needs a DeepSeek model with an MTP module");
+  const SpeculativeResult r = mtp_speculative_generate(*ds, req.prompt, req.max_tokens, req.sampling, req.stop_ids,
+                                                       opt, parse_attn(a.attn));
+  std::vector<int32_t> out = r.tokens;
+  if (r.stopped) out.pop_back();  // as plain generation reports them: the stop id is not a generated token
+  std::printf("%s\n", nlohmann::json(out).dump().c_str());
+  std::fprintf(stderr,
+               "prompt %zu tokens in %.3fs, generated %zu tokens in %.3fs (%.1f tok/s), %s; speculative: %lld of %lld "
+               "drafts kept (%.1f%%), %.2f tokens per main-model step\n",
+               req.prompt.size(), r.prefill_seconds, r.tokens.size(), r.decode_seconds,
+               r.decode_seconds > 0 ? double(r.tokens.size()) / r.decode_seconds : 0.0, r.stopped ? "stop" : "length",
+               (long long)r.accepted, (long long)r.drafted, 100.0 * r.acceptance(),
+               r.steps ? double(r.tokens.size() - 1) / double(r.steps) : 0.0);
+}
+
 // --tokens: ids in, ids out; greedy unless asked otherwise.
 void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOptions& opt) {
   if (!a.sampling.stop.empty()) throw Error("--stop needs --prompt (stop strings are matched on text)");
@@ -104,6 +126,10 @@ void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOpt
   req.sampling = a.sampling.apply(greedy);
   if (!a.ignore_eos)
     for (int64_t id : model->eos_token_ids()) req.stop_ids.push_back(int32_t(id));
+  if (a.speculative == "mtp") {
+    if (!a.adapter.empty()) throw Error("--speculative mtp: not with --adapter yet");
+    return generate_speculative(a, *model, req, opt);
+  }
   const AttnForm form = parse_attn(a.attn);
   Session session(*model, nullptr, opt, form);
   GenerationResult r = generate_checked(session, *model, req, opt, form, [](const std::string&) {});
@@ -114,6 +140,7 @@ void generate_ids(const GenerateArgs& a, GenerationRequest req, const ForwardOpt
 // --prompt: text in (through the chat template unless --raw), text out as it streams.
 void generate_text(const GenerateArgs& a, GenerationRequest req, const ForwardOptions& opt) {
   if (a.prompt.empty()) throw Error("--prompt: empty; give the text to answer or continue");
+  if (a.speculative != "none") throw Error("--speculative needs --tokens for now (text streaming runs without it)");
   if (a.raw && !a.template_name.empty()) throw Error("--template and --raw contradict (--raw uses no template)");
   req.stop = a.sampling.stop_strings();
   std::optional<BuiltinChat> override_template;
@@ -190,6 +217,11 @@ void register_generate(CLI::App& app) {
                   "parsed on a last line");
   cmd->add_option("--attn", a->attn, "naive or absorb")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "f32 or bf16")->capture_default_str();
+  cmd->add_option("--speculative", a->speculative,
+                  "with --tokens: none, or mtp (the model's MTP module drafts a token per step; greedy output is "
+                  "plain decoding's, sampled output is distributed as plain sampling's)")
+      ->check(CLI::IsMember({"none", "mtp"}))
+      ->capture_default_str();
   add_threads_option(cmd, a->threads);
   a->sampling.add_to(cmd);
   cmd->callback([a] { run_generate(*a); });
