@@ -10,7 +10,7 @@
 //       quantized rows (GEMV and GEMM sizes) must match a float64 product of x with llama.cpp's dequantized rows.
 //       Exit 1 on any mismatch.
 //   seek_ggml_oracle quantize LIBDIR IN.gguf OUT.gguf FTYPE
-//       llama_model_quantize with FTYPE one of f32 f16 bf16 q8_0 q4_0 q5_0 q4_K_M q5_K_M q6_K.
+//       llama_model_quantize with FTYPE one of f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_K_M q5_K_M q6_K.
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -226,8 +226,9 @@ struct QuantizeParams {
 };
 
 int run_quantize(const std::string& dir, const char* in, const char* out, const std::string& type) {
-  const std::map<std::string, int> ftypes = {{"f32", 0},  {"f16", 1},     {"bf16", 32},   {"q8_0", 7}, {"q4_0", 2},
-                                             {"q5_0", 8}, {"q4_K_M", 15}, {"q5_K_M", 17}, {"q6_K", 18}};
+  const std::map<std::string, int> ftypes = {{"f32", 0},     {"f16", 1},     {"bf16", 32}, {"q8_0", 7},
+                                             {"q4_0", 2},    {"q4_1", 3},    {"q5_0", 8},  {"q5_1", 9},
+                                             {"q4_K_M", 15}, {"q5_K_M", 17}, {"q6_K", 18}};
   auto it = ftypes.find(type);
   if (it == ftypes.end()) {
     std::fprintf(stderr, "unknown file type '%s'\n", type.c_str());
