@@ -1,7 +1,7 @@
 // libFuzzer target: the GGUF parser must turn any byte string into either a valid file or a seek::Error — never
 // a crash, a hang, an out-of-bounds read or any other exception. Every metadata value it accepts is read through
 // the typed getters, and every tensor of a type seek reads is read end to end: element types through its view,
-// block types (q8_0 q4_0 q5_0 q4_K q5_K q6_K) dequantized row by row.
+// block types (q8_0 q4_0 q4_1 q5_0 q5_1 q4_K q5_K q6_K) dequantized row by row.
 #include <cstddef>
 #include <cstdint>
 #include <vector>

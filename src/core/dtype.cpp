@@ -31,7 +31,9 @@ const char* dtype_name(DType t) {
     case DType::U8: return "u8";
     case DType::I8: return "i8";
     case DType::Q4_0: return "q4_0";
+    case DType::Q4_1: return "q4_1";
     case DType::Q5_0: return "q5_0";
+    case DType::Q5_1: return "q5_1";
     case DType::Q8_0: return "q8_0";
     case DType::Q4_K: return "q4_K";
     case DType::Q5_K: return "q5_K";

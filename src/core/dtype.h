@@ -10,7 +10,7 @@ namespace seek {
 
 // Q4_0 .. Q6_K are GGUF's block-quantized weight formats (core/quant_blocks.h): a row of them is a run of fixed-size
 // blocks, so they have no per-element size; they appear only as the dtype of a weight (WeightRef), never of a Tensor.
-enum class DType : uint8_t { F32, BF16, F16, E4M3, I32, I64, U8, I8, Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K };
+enum class DType : uint8_t { F32, BF16, F16, E4M3, I32, I64, U8, I8, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K };
 
 // Bytes per element; throws Error for the block-quantized types (see quant_blocks.h row_bytes).
 size_t dtype_size(DType t);

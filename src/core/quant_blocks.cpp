@@ -3,6 +3,7 @@
 #include "core/quant_blocks.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -37,6 +38,14 @@ void deq_q4_0(const uint8_t* b, float* y) {  // f16 d | u8 qs[16]
     y[j + 16] = float((qs[j] >> 4) - 8) * d;
   }
 }
+void deq_q4_1(const uint8_t* b, float* y) {  // f16 d | f16 m | u8 qs[16]
+  const float d = half(b), m = half(b + 2);
+  const uint8_t* qs = b + 4;
+  for (int j = 0; j < 16; j++) {
+    y[j] = float(qs[j] & 0x0f) * d + m;
+    y[j + 16] = float(qs[j] >> 4) * d + m;
+  }
+}
 void deq_q5_0(const uint8_t* b, float* y) {  // f16 d | u32 qh | u8 qs[16]
   const float d = half(b);
   uint32_t qh;
@@ -46,6 +55,17 @@ void deq_q5_0(const uint8_t* b, float* y) {  // f16 d | u32 qh | u8 qs[16]
     const int hi0 = int((qh >> j) & 1u) << 4, hi1 = int((qh >> (j + 16)) & 1u) << 4;
     y[j] = float(((qs[j] & 0x0f) | hi0) - 16) * d;
     y[j + 16] = float(((qs[j] >> 4) | hi1) - 16) * d;
+  }
+}
+void deq_q5_1(const uint8_t* b, float* y) {  // f16 d | f16 m | u32 qh | u8 qs[16]
+  const float d = half(b), m = half(b + 2);
+  uint32_t qh;
+  std::memcpy(&qh, b + 4, 4);
+  const uint8_t* qs = b + 8;
+  for (int j = 0; j < 16; j++) {
+    const int hi0 = int((qh >> j) & 1u) << 4, hi1 = int((qh >> (j + 16)) & 1u) << 4;
+    y[j] = float((qs[j] & 0x0f) | hi0) * d + m;
+    y[j + 16] = float((qs[j] >> 4) | hi1) * d + m;
   }
 }
 
@@ -129,6 +149,42 @@ void quant_q5_0(const float* x, uint8_t* b) {
     qh |= uint32_t((q1 >> 4) & 1) << (j + 16);
   }
   std::memcpy(b + 2, &qh, 4);
+}
+// q4_1/q5_1: d spans the block's min..max over the code range, m is the min; codes are (x - min) / d rounded half
+// up, computed against the f32 min and d (not their f16 values). q4_1 clamps its codes, q5_1 does not (as there).
+void block_min_max(const float* x, float* min, float* max) {
+  *min = FLT_MAX, *max = -FLT_MAX;
+  for (int j = 0; j < 32; j++) {
+    if (x[j] < *min) *min = x[j];
+    if (x[j] > *max) *max = x[j];
+  }
+}
+void quant_q4_1(const float* x, uint8_t* b) {
+  float min, max;
+  block_min_max(x, &min, &max);
+  const float d = (max - min) / 15, id = d != 0 ? 1 / d : 0;
+  put_half(b, d);
+  put_half(b + 2, min);
+  for (int j = 0; j < 16; j++) {
+    const int q0 = std::min(15, int(int8_t((x[j] - min) * id + 0.5f)));
+    const int q1 = std::min(15, int(int8_t((x[j + 16] - min) * id + 0.5f)));
+    b[4 + j] = uint8_t(uint8_t(q0) | (uint8_t(q1) << 4));
+  }
+}
+void quant_q5_1(const float* x, uint8_t* b) {
+  float min, max;
+  block_min_max(x, &min, &max);
+  const float d = (max - min) / 31, id = d != 0 ? 1 / d : 0;
+  put_half(b, d);
+  put_half(b + 2, min);
+  uint32_t qh = 0;
+  for (int j = 0; j < 16; j++) {
+    const uint8_t q0 = uint8_t((x[j] - min) * id + 0.5f), q1 = uint8_t((x[j + 16] - min) * id + 0.5f);
+    b[8 + j] = uint8_t((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+    qh |= uint32_t((q0 >> 4) & 1) << j;
+    qh |= uint32_t((q1 >> 4) & 1) << (j + 16);
+  }
+  std::memcpy(b + 4, &qh, 4);
 }
 
 // ---- quantizers (256-element super-blocks) ----
@@ -330,7 +386,9 @@ void quant_q6_k(const float* x, uint8_t* b) {
 bool is_block_dtype(DType t) {
   switch (t) {
     case DType::Q4_0:
+    case DType::Q4_1:
     case DType::Q5_0:
+    case DType::Q5_1:
     case DType::Q8_0:
     case DType::Q4_K:
     case DType::Q5_K:
@@ -342,7 +400,9 @@ bool is_block_dtype(DType t) {
 int64_t block_elems(DType t) {
   switch (t) {
     case DType::Q4_0:
+    case DType::Q4_1:
     case DType::Q5_0:
+    case DType::Q5_1:
     case DType::Q8_0: return 32;
     case DType::Q4_K:
     case DType::Q5_K:
@@ -354,7 +414,9 @@ int64_t block_elems(DType t) {
 int64_t block_bytes(DType t) {
   switch (t) {
     case DType::Q4_0: return 18;
+    case DType::Q4_1: return 20;
     case DType::Q5_0: return 22;
+    case DType::Q5_1: return 24;
     case DType::Q8_0: return 34;
     case DType::Q4_K: return 144;
     case DType::Q5_K: return 176;
@@ -379,7 +441,9 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
   switch (t) {
     case DType::Q8_0: deq = deq_q8_0; break;
     case DType::Q4_0: deq = deq_q4_0; break;
+    case DType::Q4_1: deq = deq_q4_1; break;
     case DType::Q5_0: deq = deq_q5_0; break;
+    case DType::Q5_1: deq = deq_q5_1; break;
     case DType::Q4_K: deq = deq_k<false>; break;
     case DType::Q5_K: deq = deq_k<true>; break;
     default: deq = deq_q6_k; break;
@@ -392,13 +456,15 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
   switch (t) {
     case DType::Q8_0: quant = quant_q8_0; break;
     case DType::Q4_0: quant = quant_q4_0; break;
+    case DType::Q4_1: quant = quant_q4_1; break;
     case DType::Q5_0: quant = quant_q5_0; break;
+    case DType::Q5_1: quant = quant_q5_1; break;
     case DType::Q4_K: quant = quant_k<false>; break;
     case DType::Q5_K: quant = quant_k<true>; break;
     case DType::Q6_K: quant = quant_q6_k; break;
     default:
       throw Error(std::string("quantizing to ") + dtype_name(t) +
-                  " is not supported (q8_0, q4_0, q5_0, q4_K, q5_K, q6_K are)");
+                  " is not supported (q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K are)");
   }
   const int64_t be = block_elems(t), bb = block_bytes(t), nb = int64_t(row_bytes(t, n)) / bb;
   auto b = static_cast<uint8_t*>(dst);

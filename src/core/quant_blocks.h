@@ -3,7 +3,9 @@
 //   type   elems  bytes  layout of one block                                   value of element j
 //   q8_0     32     34   f16 d, i8 q[32]                                        d * q[j]
 //   q4_0     32     18   f16 d, u8 qs[16] (low nibbles: j < 16, high: j >= 16)  d * (nibble - 8)
+//   q4_1     32     20   f16 d, f16 m, u8 qs[16] (as q4_0)                       d * nibble + m
 //   q5_0     32     22   f16 d, u32 qh (bit j: the 5th bit), u8 qs[16]          d * ((nibble | bit << 4) - 16)
+//   q5_1     32     24   f16 d, f16 m, u32 qh, u8 qs[16] (as q5_0)               d * (nibble | bit << 4) + m
 //   q4_K    256    144   f16 d, f16 dmin, u8 scales[12], u8 qs[128]             d * sc[s] * nibble - dmin * m[s]
 //   q5_K    256    176   f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]  as q4_K with a 5th bit from qh
 //   q6_K    256    210   u8 ql[128], u8 qh[64], i8 scales[16], f16 d            d * scales[s] * (6-bit q - 32)
@@ -50,10 +52,11 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n);
 
 // f32 -> blocks, writing the bytes llama.cpp's reference quantizers (quantize_row_*_ref, what its model quantizer
 // writes without an importance matrix) write. q8_0, q4_0, q5_0: round-to-nearest with one scale per block (max |x|
-// maps to the end of the code range). q4_K, q5_K: a weighted least-squares scale and min per 32-element sub-block,
-// chosen among a few rounding grids, then quantized to 6 bits against the super-block's f16 d and dmin. q6_K: a
-// least-squares scale per 16-element sub-block from 19 grids, quantized to int8 against d. Throws Error for other
-// types and for n not a multiple of the block.
+// maps to the end of the code range). q4_1, q5_1: round-to-nearest over the block's min..max (m = min, the top code
+// = max). q4_K, q5_K: a weighted least-squares scale and min per 32-element sub-block, chosen among a few rounding
+// grids, then quantized to 6 bits against the super-block's f16 d and dmin. q6_K: a least-squares scale per
+// 16-element sub-block from 19 grids, quantized to int8 against d. Throws Error for other types and for n not a
+// multiple of the block.
 void quantize_row(DType t, const float* src, void* dst, int64_t n);
 
 }  // namespace seek

@@ -459,7 +459,9 @@ DType GgufFile::dtype(const GgufTensorInfo& t) const {
     case GgmlType::F16: return DType::F16;
     case GgmlType::BF16: return DType::BF16;
     case GgmlType::Q4_0: return DType::Q4_0;
+    case GgmlType::Q4_1: return DType::Q4_1;
     case GgmlType::Q5_0: return DType::Q5_0;
+    case GgmlType::Q5_1: return DType::Q5_1;
     case GgmlType::Q8_0: return DType::Q8_0;
     case GgmlType::Q4_K: return DType::Q4_K;
     case GgmlType::Q5_K: return DType::Q5_K;
@@ -468,7 +470,7 @@ DType GgufFile::dtype(const GgufTensorInfo& t) const {
       const char* tn = "?";
       ggml_type_info(t.type, &tn, nullptr, nullptr);
       throw Error(path_ + ": tensor '" + t.name + "' has type " + tn +
-                  "; seek reads f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q5_K and q6_K");
+                  "; seek reads f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K and q6_K");
     }
   }
 }

@@ -3,7 +3,7 @@
 # UndefinedBehaviorSanitizer and fuzzes them for a bounded time (SEEK_FUZZ_SECONDS, default 45), starting from
 # real GGUF files holding every tensor type seek reads: the qwen2-tiny fixture written by `seek convert` (f32, f16,
 # bf16, q8_0, q4_0, q5_0) and a small model with 256-wide rows quantized by llama.cpp's own quantizer (q4_K_M:
-# q4_K + q6_K, q5_K_M: q5_K + q6_K). Any crash, sanitizer report or uncaught exception fails the test and leaves
+# q4_K + q6_K, q5_K_M: q5_K + q6_K, q4_1, q5_1). Any crash, sanitizer report or uncaught exception fails the test and leaves
 # the input in $WORK.
 set -euo pipefail
 : "${ROOT:?}" "${SEEK:?}" "${WORK:?}" "${GGML_ORACLE:?}" "${LLAMA_LIBDIR:?}"
@@ -22,7 +22,7 @@ cat >"$WORK/k256.json" <<'JSON'
 JSON
 "$SEEK" synth --config "$WORK/k256.json" --out "$WORK/k256" >/dev/null
 "$SEEK" convert --model "$WORK/k256" --out "$WORK/k256.f16.gguf" 2>/dev/null
-for t in q4_K_M q5_K_M; do
+for t in q4_K_M q5_K_M q4_1 q5_1; do
   "$GGML_ORACLE" quantize "$LLAMA_LIBDIR" "$WORK/k256.f16.gguf" "$WORK/corpus/k256.$t.gguf" $t >/dev/null 2>&1
 done
 max=$(stat -c %s "$WORK"/corpus/* | sort -n | tail -1)

@@ -2,15 +2,15 @@
 // npm package (tests/oracle/llama; the C functions its libggml-base.so and libllama.so export).
 //
 //   seek_ggml_oracle blocks LIBDIR
-//       For every block type seek reads (q8_0 q4_0 q5_0 q4_K q5_K q6_K): rows of varied data are quantized by
-//       llama.cpp's quantizer (ggml_quantize_chunk, what its model quantizer calls), then dequantized by llama.cpp
-//       (dequantize_row_*) and by seek (dequantize_row): the floats must be bit-identical. seek's own quantizer
-//       must write the bytes llama.cpp's reference quantizer (quantize_row_*_ref) writes, on those rows and on
-//       harder ones (zeros, outliers, f16 overflow, subnormals, rounding ties). seek's matmul over the quantized
-//       rows (GEMV and GEMM sizes) must match a float64 product of x with llama.cpp's dequantized rows. Exit 1 on
-//       any mismatch.
+//       For every block type seek reads (q8_0 q4_0 q4_1 q5_0 q5_1 q4_K q5_K q6_K): rows of varied data are
+//       quantized by llama.cpp's quantizer (ggml_quantize_chunk, what its model quantizer calls), then dequantized
+//       by llama.cpp (dequantize_row_*) and by seek (dequantize_row): the floats must be bit-identical. seek's own
+//       quantizer must write the bytes llama.cpp's reference quantizer (quantize_row_*_ref) writes, on those rows
+//       and on harder ones (zeros, outliers, f16 overflow, subnormals, rounding ties). seek's matmul over the
+//       quantized rows (GEMV and GEMM sizes) must match a float64 product of x with llama.cpp's dequantized rows.
+//       Exit 1 on any mismatch.
 //   seek_ggml_oracle quantize LIBDIR IN.gguf OUT.gguf FTYPE
-//       llama_model_quantize with FTYPE one of f32 f16 bf16 q8_0 q4_0 q5_0 q4_K_M q5_K_M q6_K.
+//       llama_model_quantize with FTYPE one of f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_K_M q5_K_M q6_K.
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -57,8 +57,9 @@ struct TypeCase {
   int ggml;  // the ggml_type number
   const char* suffix;
 };
-const TypeCase kTypes[] = {{DType::Q8_0, 8, "q8_0"},  {DType::Q4_0, 2, "q4_0"},  {DType::Q5_0, 6, "q5_0"},
-                           {DType::Q4_K, 12, "q4_K"}, {DType::Q5_K, 13, "q5_K"}, {DType::Q6_K, 14, "q6_K"}};
+const TypeCase kTypes[] = {{DType::Q8_0, 8, "q8_0"},  {DType::Q4_0, 2, "q4_0"}, {DType::Q4_1, 3, "q4_1"},
+                           {DType::Q5_0, 6, "q5_0"},  {DType::Q5_1, 7, "q5_1"}, {DType::Q4_K, 12, "q4_K"},
+                           {DType::Q5_K, 13, "q5_K"}, {DType::Q6_K, 14, "q6_K"}};
 
 // Rows with different shapes of data: normal, uniform, heavy outliers, all one sign, tiny, exact zeros, constant.
 std::vector<float> test_rows(int64_t rows, int64_t n) {
@@ -225,8 +226,9 @@ struct QuantizeParams {
 };
 
 int run_quantize(const std::string& dir, const char* in, const char* out, const std::string& type) {
-  const std::map<std::string, int> ftypes = {{"f32", 0},  {"f16", 1},     {"bf16", 32},   {"q8_0", 7}, {"q4_0", 2},
-                                             {"q5_0", 8}, {"q4_K_M", 15}, {"q5_K_M", 17}, {"q6_K", 18}};
+  const std::map<std::string, int> ftypes = {{"f32", 0},     {"f16", 1},     {"bf16", 32}, {"q8_0", 7},
+                                             {"q4_0", 2},    {"q4_1", 3},    {"q5_0", 8},  {"q5_1", 9},
+                                             {"q4_K_M", 15}, {"q5_K_M", 17}, {"q6_K", 18}};
   auto it = ftypes.find(type);
   if (it == ftypes.end()) {
     std::fprintf(stderr, "unknown file type '%s'\n", type.c_str());

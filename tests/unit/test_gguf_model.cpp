@@ -120,6 +120,51 @@ TEST(GgufWrite, ReadsBackKeysAndTensors) {
   EXPECT_EQ(f.data_offset() % 32, 0u);
 }
 
+// Every ggml block type seek reads maps to its DType, so files holding it load (llama.cpp's Q5_K_M files hold q5_1
+// where rows are not whole 256-blocks), and the bytes read back dequantize to what was written; a type seek does
+// not read is named, with the list of those it does.
+TEST(GgufWrite, BlockTypesReadBackAsTheirDType) {
+  const std::string path = temp_path("blocks.gguf");
+  const struct {
+    GgmlType ggml;
+    DType dtype;
+  } types[] = {{GgmlType::Q8_0, DType::Q8_0}, {GgmlType::Q4_0, DType::Q4_0}, {GgmlType::Q4_1, DType::Q4_1},
+               {GgmlType::Q5_0, DType::Q5_0}, {GgmlType::Q5_1, DType::Q5_1}, {GgmlType::Q4_K, DType::Q4_K},
+               {GgmlType::Q5_K, DType::Q5_K}, {GgmlType::Q6_K, DType::Q6_K}};
+  std::vector<float> row(256);
+  for (int i = 0; i < 256; i++) row[size_t(i)] = std::sin(float(i)) * 2 + 0.5f;
+  GgufWriter w;
+  std::vector<std::vector<uint8_t>> bytes;
+  for (const auto& t : types) {
+    bytes.emplace_back(row_bytes(t.dtype, 256));
+    quantize_row(t.dtype, row.data(), bytes.back().data(), 256);
+    w.add_tensor(dtype_name(t.dtype), t.ggml, {1, 256},
+                 [q = bytes.back()](uint8_t* dst) { std::memcpy(dst, q.data(), q.size()); });
+  }
+  w.add_tensor("q8_1", GgmlType::Q8_1, {1, 32}, [](uint8_t* dst) { std::memset(dst, 0, 36); });
+  w.write(path);
+
+  const GgufFile f = GgufFile::open(path);
+  for (size_t i = 0; i < std::size(types); i++) {
+    const DType dt = types[i].dtype;
+    const GgufTensorInfo& ti = f.tensor_info(dtype_name(dt));
+    ASSERT_EQ(f.dtype(ti), dt) << dtype_name(dt);
+    ASSERT_EQ(ti.nbytes, bytes[i].size()) << dtype_name(dt);
+    std::vector<float> got(256), want(256);
+    dequantize_row(dt, f.tensor_data(ti), got.data(), 256);
+    dequantize_row(dt, bytes[i].data(), want.data(), 256);
+    EXPECT_EQ(got, want) << dtype_name(dt);
+  }
+  try {
+    f.dtype(f.tensor_info("q8_1"));
+    ADD_FAILURE() << "q8_1 read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has type q8_1; seek reads f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1,"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(GgufNames, HuggingFaceToGguf) {
   EXPECT_EQ(gguf_name_of("model.embed_tokens.weight"), "token_embd.weight");
   EXPECT_EQ(gguf_name_of("lm_head.weight"), "output.weight");

@@ -12,8 +12,8 @@ namespace seek::cpu {
 //
 // Picks the kernel by M: a weight-streaming GEMV for small M (decode: memory-bound, reads each weight byte once),
 // a packed, cache-blocked GEMM for larger M (prefill: compute-bound). Both split the N output rows over the threads.
-// GGUF block-quantized weights (q8_0, q4_0, q5_0, q4_K, q5_K, q6_K) are dequantized as core/quant_blocks.h defines
-// and multiplied in f32 whatever p says (there is no bf16 reference for them to match).
+// GGUF block-quantized weights (q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K) are dequantized as
+// core/quant_blocks.h defines and multiplied in f32 whatever p says (there is no bf16 reference for them to match).
 // Throws Error for another weight dtype, an e4m3 weight without scales, or block rows that are not whole blocks.
 void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
 

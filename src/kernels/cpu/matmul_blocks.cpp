@@ -1,6 +1,7 @@
-// matmul over GGUF block-quantized weights (q8_0, q4_0, q5_0, q4_K, q5_K, q6_K), in f32 arithmetic: each weight is
-// decoded to exactly the f32 value core/quant_blocks.h defines and multiplied with the f32 activations, so the
-// result is the dequantize-then-f32 reference up to summation order (activations are not rounded to 8 bits).
+// matmul over GGUF block-quantized weights (q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K), in f32 arithmetic:
+// each weight is decoded to exactly the f32 value core/quant_blocks.h defines (for q4_1/q5_1 the block's min is
+// already added in) and multiplied with the f32 activations, so the result is the dequantize-then-f32 reference up
+// to summation order (activations are not rounded to 8 bits).
 //   GEMV (decode, M <= 8 per pass): each thread streams its own rows; 32 weights at a time are decoded into
 //                  registers (quant_chunks_avx2.h) and multiplied with every x row, so each weight byte is read once
 //                  per call and never stored decoded.
@@ -96,7 +97,9 @@ void gemv_blocks(float* y, const float* x, int64_t M, const WeightRef& w) {
       switch (w.dtype) {
         case DType::Q8_0: gemv_chunk<DType::Q8_0>(mb, ym, N, xm, K, w, lo, hi); break;
         case DType::Q4_0: gemv_chunk<DType::Q4_0>(mb, ym, N, xm, K, w, lo, hi); break;
+        case DType::Q4_1: gemv_chunk<DType::Q4_1>(mb, ym, N, xm, K, w, lo, hi); break;
         case DType::Q5_0: gemv_chunk<DType::Q5_0>(mb, ym, N, xm, K, w, lo, hi); break;
+        case DType::Q5_1: gemv_chunk<DType::Q5_1>(mb, ym, N, xm, K, w, lo, hi); break;
         case DType::Q4_K: gemv_chunk<DType::Q4_K>(mb, ym, N, xm, K, w, lo, hi); break;
         case DType::Q5_K: gemv_chunk<DType::Q5_K>(mb, ym, N, xm, K, w, lo, hi); break;
         default: gemv_chunk<DType::Q6_K>(mb, ym, N, xm, K, w, lo, hi); break;

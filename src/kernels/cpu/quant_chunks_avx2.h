@@ -1,9 +1,9 @@
 // Internals of the block-quantized kernels (quant_decode.cpp, matmul_blocks.cpp): each GGUF block type decoded 32
 // elements ("a chunk") at a time into four 8-lane f32 registers, holding exactly the values core/quant_blocks.h's
-// dequantize_row computes (same operations in the same order, d * scale first, then * q, then - min; no FMA: the
-// files that include this are built with -ffp-contract=off, as GCC would otherwise fuse the vector mul and sub).
-// Chunk c of a block covers its elements [32c, 32c + 32). A block's scales are read once (Chunks<T>::scales) and
-// passed to the decoding of each of its chunks. Not for use outside kernels/cpu.
+// dequantize_row computes (same operations in the same order, d * scale first, then * q, then - min (q4_1/q5_1: q * d +
+// m); no FMA: the files that include this are built with -ffp-contract=off, as GCC would otherwise fuse the vector mul
+// and sub). Chunk c of a block covers its elements [32c, 32c + 32). A block's scales are read once (Chunks<T>::scales)
+// and passed to the decoding of each of its chunks. Not for use outside kernels/cpu.
 #pragma once
 #include "kernels/cpu/matmul_avx2.h"  // first: see the note on immintrin.h in matmul_kernels.h
 
@@ -79,6 +79,50 @@ struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | 
           _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
       w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(low4(q), h0), sixteen)), d);
       w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(shr32(q, 4), h1), sixteen)), d);
+    }
+  }
+};
+
+// q4_1/q5_1: as q4_0/q5_0 with codes from 0 and an f16 min after d: w = d * q + m (a mul, then an add).
+struct MinScales {
+  __m256 d, m;
+};
+inline MinScales min_scales(const uint8_t* b) {
+  return {_mm256_set1_ps(load_half(b)), _mm256_set1_ps(load_half(b + 2))};
+}
+inline __m256 scale_add_min(__m256i q, const MinScales& s) { return _mm256_add_ps(_mm256_mul_ps(i2f(q), s.d), s.m); }
+
+template <>
+struct Chunks<DType::Q4_1> {  // f16 d | f16 m | u8 qs[16]: low nibbles elements 0..15, high 16..31
+  static constexpr int kElems = 32, kBytes = 20;
+  using Scales = MinScales;
+  static Scales scales(const uint8_t* b) { return min_scales(b); }
+  static void decode(const uint8_t* b, int, const Scales& s, __m256 w[4]) {
+    for (int k = 0; k < 2; k++) {
+      const __m256i q = u8x8(b + 4 + 8 * k);
+      w[k] = scale_add_min(low4(q), s);
+      w[k + 2] = scale_add_min(shr32(q, 4), s);
+    }
+  }
+};
+
+template <>
+struct Chunks<DType::Q5_1> {  // f16 d | f16 m | u32 qh (bit j: 5th bit of element j) | u8 qs[16]
+  static constexpr int kElems = 32, kBytes = 24;
+  using Scales = MinScales;
+  static Scales scales(const uint8_t* b) { return min_scales(b); }
+  static void decode(const uint8_t* b, int, const Scales& s, __m256 w[4]) {
+    uint32_t qh;
+    std::memcpy(&qh, b + 4, 4);
+    const __m256i h = _mm256_set1_epi32(int32_t(qh)), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+    for (int k = 0; k < 2; k++) {
+      const __m256i q = u8x8(b + 8 + 8 * k);
+      const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
+      const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
+      const __m256i h1 =
+          _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
+      w[k] = scale_add_min(_mm256_or_si256(low4(q), h0), s);
+      w[k + 2] = scale_add_min(_mm256_or_si256(shr32(q, 4), h1), s);
     }
   }
 };

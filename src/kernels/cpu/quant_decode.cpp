@@ -44,7 +44,9 @@ void decode_range(DType t, const void* src, int64_t k0, int64_t n, float* dst) {
   switch (t) {
     case DType::Q8_0: return decode_cols<DType::Q8_0>(b, k0, n, dst);
     case DType::Q4_0: return decode_cols<DType::Q4_0>(b, k0, n, dst);
+    case DType::Q4_1: return decode_cols<DType::Q4_1>(b, k0, n, dst);
     case DType::Q5_0: return decode_cols<DType::Q5_0>(b, k0, n, dst);
+    case DType::Q5_1: return decode_cols<DType::Q5_1>(b, k0, n, dst);
     case DType::Q4_K: return decode_cols<DType::Q4_K>(b, k0, n, dst);
     case DType::Q5_K: return decode_cols<DType::Q5_K>(b, k0, n, dst);
     default: return decode_cols<DType::Q6_K>(b, k0, n, dst);
@@ -57,7 +59,9 @@ void decode_blocks(DType t, const void* src, float* dst, int64_t n) {
   switch (t) {
     case DType::Q8_0: return decode_row<DType::Q8_0>(b, dst, n);
     case DType::Q4_0: return decode_row<DType::Q4_0>(b, dst, n);
+    case DType::Q4_1: return decode_row<DType::Q4_1>(b, dst, n);
     case DType::Q5_0: return decode_row<DType::Q5_0>(b, dst, n);
+    case DType::Q5_1: return decode_row<DType::Q5_1>(b, dst, n);
     case DType::Q4_K: return decode_row<DType::Q4_K>(b, dst, n);
     case DType::Q5_K: return decode_row<DType::Q5_K>(b, dst, n);
     case DType::Q6_K: return decode_row<DType::Q6_K>(b, dst, n);
