@@ -33,8 +33,8 @@ void register_convert(CLI::App& app) {
       ->required();
   cmd->add_option("--out", args->out, "the .gguf file to write, or the folder to write from a .gguf")->required();
   cmd->add_option("--type", args->type,
-                  "to GGUF: f16 (default), bf16, f32, q8_0, q4_0, q5_0, q4_K_M (llama.cpp's mix: q4_K with q6_K for "
-                  "the sensitive tensors); to a folder: f32 (default), bf16, f16");
+                  "to GGUF: f16 (default), bf16, f32, q8_0, q4_0, q5_0, q4_1, q5_1, q4_K_M, q5_K_M (llama.cpp's "
+                  "mixes: q4_K/q5_K with q6_K for the sensitive tensors); to a folder: f32 (default), bf16, f16");
   cmd->add_option("--kv-b", args->kv_b,
                   "DeepSeek to GGUF: split (default; attn_k_b/attn_v_b, llama.cpp's MLA layout) or joined (attn_kv_b, "
                   "its older multi-head layout)")

@@ -22,7 +22,7 @@ struct GgufConvertOptions {
   // batched matmuls in block types, so on such CPUs only this layout runs quantized there).
   bool split_kv_b = true;
 };
-// `type`: f32 f16 bf16 q8_0 q4_0 q5_0 q4_K_M (each tensor's type: model/gguf_tensor_types.h). `log` receives one
+// `type`: f32 f16 bf16 q8_0 q4_0 q5_0 q4_1 q5_1 q4_K_M q5_K_M (each tensor's type: model/gguf_tensor_types.h). `log` receives one
 // line per step. Throws Error naming what is wrong.
 void convert_hf_to_gguf(const std::string& model_dir, const std::string& out_path, const std::string& type,
                         const std::function<void(const std::string&)>& log, const GgufConvertOptions& opt = {});

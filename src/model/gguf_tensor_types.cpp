@@ -19,7 +19,8 @@ const std::map<std::string, FileType>& file_types() {
   static const std::map<std::string, FileType> m = {
       {"f32", {DType::F32, 0, false}},     {"f16", {DType::F16, 1, false}},   {"bf16", {DType::BF16, 32, false}},
       {"q8_0", {DType::Q8_0, 7, false}},   {"q4_0", {DType::Q4_0, 2, false}}, {"q5_0", {DType::Q5_0, 8, false}},
-      {"q4_K_M", {DType::Q4_K, 15, true}},
+      {"q4_1", {DType::Q4_1, 3, false}},   {"q5_1", {DType::Q5_1, 9, false}}, {"q4_K_M", {DType::Q4_K, 15, true}},
+      {"q5_K_M", {DType::Q5_K, 17, true}},
   };
   return m;
 }
@@ -42,7 +43,8 @@ GgufTensorTypes::GgufTensorTypes(const std::string& file_type, int64_t n_layer, 
     : n_layer_(n_layer), n_expert_(n_expert), has_output_(has_output) {
   auto it = file_types().find(file_type);
   if (it == file_types().end())
-    throw Error("--type '" + file_type + "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0, q4_K_M)");
+    throw Error("--type '" + file_type +
+                "' is not a GGUF type seek writes (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q4_K_M, q5_K_M)");
   base_ = it->second.base;
   ftype_ = it->second.ftype;
   k_mix_ = it->second.k_mix;
@@ -67,13 +69,13 @@ DType GgufTensorTypes::choose(const std::string& g, const Shape& shape, bool kee
       } else if (has(g, "ffn_down")) {
         if (use_more_bits(layer, n_layer_)) t = DType::Q6_K;
       } else if (has(g, "attn_output.weight")) {
-        if (n_expert_ == 8) t = DType::Q5_K;
+        if (n_expert_ == 8 && base_ == DType::Q4_K) t = DType::Q5_K;  // q4_K_M only
       }
     }
   }
   if (cols % block_elems(t) == 0) return t;
   fallbacks_++;
-  t = t == DType::Q4_K ? DType::Q5_0 : t == DType::Q6_K ? DType::Q8_0 : DType::F16;
+  t = t == DType::Q4_K ? DType::Q5_0 : t == DType::Q5_K ? DType::Q5_1 : t == DType::Q6_K ? DType::Q8_0 : DType::F16;
   return cols % block_elems(t) == 0 ? t : DType::F16;
 }
 
@@ -85,6 +87,8 @@ GgmlType ggml_type_of(DType t) {
     case DType::Q8_0: return GgmlType::Q8_0;
     case DType::Q4_0: return GgmlType::Q4_0;
     case DType::Q5_0: return GgmlType::Q5_0;
+    case DType::Q4_1: return GgmlType::Q4_1;
+    case DType::Q5_1: return GgmlType::Q5_1;
     case DType::Q4_K: return GgmlType::Q4_K;
     case DType::Q5_K: return GgmlType::Q5_K;
     case DType::Q6_K: return GgmlType::Q6_K;
