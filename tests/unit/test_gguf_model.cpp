@@ -20,6 +20,7 @@
 #include "model/gguf_convert.h"
 #include "model/gguf_model.h"
 #include "model/gguf_names.h"
+#include "model/gguf_tensor_types.h"
 
 using namespace seek;
 
@@ -281,4 +282,36 @@ TEST(GgufModel, LoadsAndNamesWhatIsWrong) {
   EXPECT_NE(load_error(shape).find("'blk.0.attn_q.weight' (model.layers.0.self_attn.q_proj.weight) has shape [31, 32]"),
             std::string::npos)
       << load_error(shape);
+}
+
+// The per-tensor type rules (model/gguf_tensor_types.h); that they are llama.cpp's is checked file against file by
+// tests/oracle/gguf_models.mjs and gguf_deepseek.mjs (seek's own quantization computes what llama.cpp's does).
+TEST(GgufTensorTypes, ChoosesAsLlamaCppsQuantizer) {
+  GgufTensorTypes dense("q4_K_M", 24, 0, true);
+  EXPECT_EQ(dense.file_type(), 15u);
+  EXPECT_EQ(dense.choose("blk.0.attn_norm.weight", {896}, false), DType::F32);
+  EXPECT_EQ(dense.choose("output.weight", {151936, 896}, false), DType::Q8_0);  // 896 is not whole 256-blocks
+  EXPECT_EQ(dense.choose("output.weight", {151936, 1024}, false), DType::Q6_K);
+  EXPECT_EQ(dense.choose("token_embd.weight", {151936, 1024}, false), DType::Q4_K);
+  EXPECT_EQ(dense.choose("blk.0.attn_v.weight", {128, 1024}, false), DType::Q6_K);      // first eighth
+  EXPECT_EQ(dense.choose("blk.3.attn_v.weight", {128, 1024}, false), DType::Q4_K);      // (3 - 3) % 3 != 2
+  EXPECT_EQ(dense.choose("blk.5.ffn_down.weight", {1024, 4864}, false), DType::Q6_K);   // (5 - 3) % 3 == 2
+  EXPECT_EQ(dense.choose("blk.23.ffn_down.weight", {1024, 4864}, false), DType::Q6_K);  // last eighth
+  EXPECT_EQ(dense.choose("blk.4.ffn_up.weight", {4864, 896}, false), DType::Q5_0);      // fallback
+  EXPECT_EQ(dense.choose("blk.4.ffn_up.weight", {4864, 1000}, false), DType::F16);      // not whole 32-blocks either
+  EXPECT_EQ(dense.fallbacks(), 2);            // the head's q8_0 is its own rule, not a fallback
+  GgufTensorTypes moe("q4_K_M", 4, 8, true);  // exactly 8 experts: the bumps
+  EXPECT_EQ(moe.choose("blk.1.attn_kv_b.weight", {512, 256}, false), DType::Q8_0);
+  EXPECT_EQ(moe.choose("blk.1.attn_output.weight", {256, 256}, false), DType::Q5_K);
+  EXPECT_EQ(moe.choose("blk.1.ffn_gate_inp.weight", {8, 256}, false), DType::F32);
+  EXPECT_EQ(moe.choose("blk.1.ffn_gate_exps.weight", {8, 256, 256}, false), DType::Q4_K);
+  GgufTensorTypes q5("q5_K_M", 4, 8, true);
+  EXPECT_EQ(q5.choose("blk.1.attn_output.weight", {256, 256}, false), DType::Q5_K);
+  EXPECT_EQ(q5.choose("blk.1.attn_k_b.weight", {2, 256, 128}, false), DType::Q5_1);
+  GgufTensorTypes q4("q4_0", 4, 0, false);  // tied head: the embedding is the head
+  EXPECT_EQ(q4.choose("token_embd.weight", {512, 256}, false), DType::Q6_K);
+  EXPECT_EQ(q4.choose("blk.0.attn_q.weight", {256, 256}, true), DType::F32);  // keep_f32
+  GgufTensorTypes q8("q8_0", 4, 0, true);
+  EXPECT_EQ(q8.choose("output.weight", {512, 256}, false), DType::Q8_0);
+  EXPECT_THROW(GgufTensorTypes("q3_K_M", 4, 0, true), Error);
 }
