@@ -100,22 +100,21 @@ void head_logits(const DeepSeekWeights& w, const Linear& head, const Vec& norm, 
 }
 
 void block_forward(const BlockWeights& b, const DeepSeekConfig& c, int64_t layer, const RopeTable& rope, float* h,
-                   int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt, int64_t* expert_load,
-                   int64_t check_as) {
+                   float* hn, float* f, int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt,
+                   int64_t* expert_load, int64_t check_as) {
   const int64_t D = c.hidden_size;
   const Precision p = opt.precision;
   const bool bf = p == Precision::BF16;
-  std::vector<float> hn(size_t(N * D)), f(size_t(N * D));  // normed, branch out
-  cpu::rmsnorm_forward(hn.data(), h, b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
-  mla_forward(b.attn, c, rope, layer, hn.data(), N, seqs, f.data(), p);
-  add_residual(h, f.data(), N * D, bf);
+  cpu::rmsnorm_forward(hn, h, b.attn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
+  mla_forward(b.attn, c, rope, layer, hn, N, seqs, f, p);
+  add_residual(h, f, N * D, bf);
   if (opt.check_finite) check_layer_finite(h, N * D, check_as, "self_attn");
-  cpu::rmsnorm_forward(hn.data(), h, b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
+  cpu::rmsnorm_forward(hn, h, b.ffn_norm.w, N, D, c.rms_norm_eps, (float*)nullptr, bf);
   if (b.is_moe)
-    moe_forward(b.moe, c, hn.data(), N, f.data(), p, expert_load);
+    moe_forward(b.moe, c, hn, N, f, p, expert_load);
   else
-    mlp_forward(b.mlp, hn.data(), N, f.data(), p);
-  add_residual(h, f.data(), N * D, bf);
+    mlp_forward(b.mlp, hn, N, f, p);
+  add_residual(h, f, N * D, bf);
   if (opt.check_finite) check_layer_finite(h, N * D, check_as, "mlp");
 }
 
@@ -147,13 +146,13 @@ void DeepSeekModel::forward_rows(const std::vector<BatchItem>& items, const Forw
   RopeTable rope;
   rope.build(rope_, pos.data(), N);
 
-  std::vector<float> h(size_t(N * D));  // residual stream
+  std::vector<float> h(size_t(N * D)), hn(size_t(N * D)), f(size_t(N * D));  // residual stream, normed, branch out
   for (size_t i = 0; i < items.size(); i++)
     for (int64_t j = 0; j < items[i].n; j++)
       w_->embed.w.row_f32(items[i].tokens[j], &h[size_t((seqs[i].first + j) * D)], false);
   if (opt.check_finite) check_layer_finite(h.data(), N * D, -1, "");
   for (size_t l = 0; l < w_->blocks.size(); l++)
-    block_forward(w_->blocks[l], c, int64_t(l), rope, h.data(), N, seqs, opt,
+    block_forward(w_->blocks[l], c, int64_t(l), rope, h.data(), hn.data(), f.data(), N, seqs, opt,
                   opt.expert_load ? opt.expert_load + int64_t(l) * c.n_routed_experts : nullptr, int64_t(l));
   for (const SeqRows& s : seqs) s.cache->extend_to(s.cache->len() + s.n);
   if (hidden) std::memcpy(hidden, h.data(), size_t(N * D) * 4);

@@ -56,13 +56,13 @@ DeepSeekWeights bind_deepseek(const DeepSeekConfig& c, WeightSource& src, const 
                               bool require_mtp = false);
 
 // The fast form's pieces, shared by the main model and its MTP module (deepseek.cpp):
-//   block_forward: one block over the N rows of `seqs` (h [N, hidden], the residual stream, updated in place), keys
-//                  written to each cache's `layer`; expert_load (or null) gets this block's expert counts; check_as
-//                  names the layer in check_finite's errors;
+//   block_forward: one block over the N rows of `seqs` (h [N, hidden], the residual stream, updated in place;
+//                  hn and f [N, hidden] scratch), keys written to each cache's `layer`; expert_load (or null) gets
+//                  this block's expert counts; check_as names the layer in check_finite's errors;
 //   head_logits:   the rows the items want (every row, or each item's last) through `norm` and `head`.
 void block_forward(const BlockWeights& b, const DeepSeekConfig& c, int64_t layer, const RopeTable& rope, float* h,
-                   int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt, int64_t* expert_load,
-                   int64_t check_as);
+                   float* hn, float* f, int64_t N, const std::vector<SeqRows>& seqs, const ForwardOptions& opt,
+                   int64_t* expert_load, int64_t check_as);
 void head_logits(const DeepSeekWeights& w, const Linear& head, const Vec& norm, const std::vector<BatchItem>& items,
                  const std::vector<SeqRows>& seqs, const float* h, Precision p);
 

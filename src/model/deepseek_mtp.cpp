@@ -19,7 +19,7 @@ void DeepSeekModel::mtp_forward(const float* h, const int32_t* next, int64_t n, 
   check_forward_input(next, n, cache.len(), c.vocab_size, c.max_position_embeddings);
   std::vector<float> e(size_t(n * D)), cat(size_t(n * 2 * D)), x(size_t(n * D));
   for (int64_t j = 0; j < n; j++) w_->embed.w.row_f32(next[j], &e[size_t(j * D)], false);
-  std::vector<float> en(size_t(n * D)), hn(size_t(n * D));
+  std::vector<float> en(size_t(n * D)), hn(size_t(n * D)), f(size_t(n * D));
   cpu::rmsnorm_forward(en.data(), e.data(), m.enorm.w, n, D, c.rms_norm_eps, (float*)nullptr, bf);
   cpu::rmsnorm_forward(hn.data(), h, m.hnorm.w, n, D, c.rms_norm_eps, (float*)nullptr, bf);
   for (int64_t j = 0; j < n; j++) {  // [enorm(emb) ; hnorm(h)]
@@ -32,7 +32,7 @@ void DeepSeekModel::mtp_forward(const float* h, const int32_t* next, int64_t n, 
   RopeTable rope;
   rope.build(rope_, pos.data(), n);
   const std::vector<SeqRows> seqs{SeqRows{&cache, 0, n}};
-  block_forward(m.block, c, 0, rope, x.data(), n, seqs, opt, nullptr, c.num_hidden_layers);
+  block_forward(m.block, c, 0, rope, x.data(), en.data(), f.data(), n, seqs, opt, nullptr, c.num_hidden_layers);
   cache.extend_to(cache.len() + n);
   const BatchItem item{&cache, next, n, logits, opt.all_logits};
   head_logits(*w_, m.has_own_head ? m.head : w_->head, m.head_norm, {item}, seqs, x.data(), opt.precision);
