@@ -315,3 +315,56 @@ TEST(GgufTensorTypes, ChoosesAsLlamaCppsQuantizer) {
   EXPECT_EQ(q8.choose("output.weight", {512, 256}, false), DType::Q8_0);
   EXPECT_THROW(GgufTensorTypes("q3_K_M", 4, 0, true), Error);
 }
+
+// deepseek2 tensors that are not one-to-one: an expert is a slice of its layer's stacked tensor, read in place; a
+// split kv_b_proj is joined back; what does not fit is an Error naming the GGUF tensor and the Hugging Face one.
+TEST(GgufModel, DeepSeekStackedAndSplitTensors) {
+  const std::string path = temp_path("ds_parts.gguf");
+  GgufWriter w;
+  std::vector<float> exps(4 * 3 * 32), kb(2 * 8 * 4), vb(2 * 5 * 8);
+  for (size_t i = 0; i < exps.size(); i++) exps[i] = float(i);
+  for (size_t i = 0; i < kb.size(); i++) kb[i] = float(i) / 8;
+  for (size_t i = 0; i < vb.size(); i++) vb[i] = -float(i);
+  w.add_tensor("blk.1.ffn_up_exps.weight", GgmlType::F32, {4, 3, 32}, floats(exps));
+  w.add_tensor("blk.1.attn_k_b.weight", GgmlType::F32, {2, 8, 4}, floats(kb));  // [H, kv_lora, nope]
+  w.add_tensor("blk.1.attn_v_b.weight", GgmlType::F32, {2, 5, 8}, floats(vb));  // [H, v, kv_lora]
+  w.add_tensor("blk.2.attn_k_b.weight", GgmlType::F32, {2, 8, 4}, floats(kb));
+  w.add_tensor("blk.2.attn_v_b.weight", GgmlType::F32, {2, 6, 8}, floats(std::vector<float>(2 * 6 * 8)));
+  w.write(path);
+  GgufWeights src(GgufFile::open(path));
+  auto spec = [](const std::string& name, Shape shape) {
+    TensorSpec s;
+    s.name = name;
+    s.shape = std::move(shape);
+    return s;
+  };
+  const Linear e2 = src.matrix(spec("model.layers.1.mlp.experts.2.up_proj.weight", {3, 32}));
+  std::vector<float> row(32);
+  e2.w.row_f32(1, row.data(), false);
+  EXPECT_EQ(row[0], float((2 * 3 + 1) * 32));
+  auto error_of = [&](const TensorSpec& s) -> std::string {
+    try {
+      src.matrix(s);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of(spec("model.layers.1.mlp.experts.4.up_proj.weight", {3, 32})).find("no expert 4"),
+            std::string::npos);
+  EXPECT_NE(error_of(spec("model.layers.1.mlp.experts.0.up_proj.weight", {3, 16})).find("has shape [4, 3, 32]"),
+            std::string::npos);
+  EXPECT_NE(error_of(spec("model.layers.1.mlp.experts.0.gate_proj.weight", {3, 32}))
+                .find("missing tensor 'blk.1.ffn_gate_exps.weight' (model.layers.1.mlp.experts.0.gate_proj.weight)"),
+            std::string::npos);
+  // kv_b_proj [H*(nope+v), kv_lora] = [2*(4+5), 8]: head h's row i < nope is column i of k_b[h], then v_b[h]'s rows
+  const Linear kv = src.matrix(spec("model.layers.1.self_attn.kv_b_proj.weight", {18, 8}));
+  std::vector<float> r8(8);
+  kv.w.row_f32(9 + 2, r8.data(), false);  // head 1, nope row 2
+  for (int j = 0; j < 8; j++) EXPECT_EQ(r8[size_t(j)], kb[size_t((1 * 8 + j) * 4 + 2)]);
+  kv.w.row_f32(9 + 4 + 3, r8.data(), false);  // head 1, v row 3
+  for (int j = 0; j < 8; j++) EXPECT_EQ(r8[size_t(j)], vb[size_t((1 * 5 + 3) * 8 + j)]);
+  EXPECT_NE(error_of(spec("model.layers.2.self_attn.kv_b_proj.weight", {18, 8})).find("'blk.2.attn_v_b.weight'"),
+            std::string::npos)
+      << error_of(spec("model.layers.2.self_attn.kv_b_proj.weight", {18, 8}));
+}
