@@ -163,15 +163,25 @@ void DeepSeekModel::forward_rows(const std::vector<BatchItem>& items, const Forw
 int64_t DeepSeekModel::active_params() const { return count_params(cfg()).active; }
 
 double DeepSeekModel::active_weight_bytes() const {
-  const ParamCounts pc = count_params(cfg());
-  auto bytes_per = [](const WeightRef& r) {
-    return r.dtype == DType::E4M3 ? 1.0 + 4.0 / double(r.block * r.block) : double(dtype_size(r.dtype));
-  };
-  // Matrices other than the embedding and head are stored alike (one dtype per checkpoint): read it off layer 0.
-  // The head is read whole every step, tied to the embedding or not.
-  const double per = w_->blocks.empty() ? 4.0 : bytes_per(w_->blocks[0].attn.wo.w);
-  return double(pc.active - pc.embedding - pc.head) * per +
-         double(w_->head.w.rows * w_->head.w.cols) * bytes_per(w_->head.w);
+  const DeepSeekConfig& c = cfg();
+  auto mlp = [](const Mlp& m) { return m.gate.w.bytes() + m.up.w.bytes() + m.down.w.bytes(); };
+  // Each matrix at its stored width (files mix types; fp8 block scales included by bytes()); the routed experts
+  // at the share a token uses, K of E; the head is read whole every step, tied to the embedding or not.
+  double b = w_->head.w.bytes();
+  for (const BlockWeights& blk : w_->blocks) {
+    const MlaWeights& a = blk.attn;
+    for (const Linear* l : {&a.wq, &a.wq_a, &a.wq_b, &a.wkv_a, &a.wkv_b, &a.wo})
+      if (l->w.data) b += l->w.bytes();
+    if (!blk.is_moe) {
+      b += mlp(blk.mlp);
+      continue;
+    }
+    double experts = 0;
+    for (const Mlp& e : blk.moe.experts) experts += mlp(e);
+    b += blk.moe.router.w.bytes() + experts * double(c.num_experts_per_tok) / double(c.n_routed_experts);
+    if (blk.moe.has_shared) b += mlp(blk.moe.shared);
+  }
+  return b;
 }
 
 }  // namespace seek
