@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/rowops.h"
 #include "kernels/cpu/vec.h"
 
@@ -96,6 +97,37 @@ void attend_naive(const MlaWeights& w, const Dims& d, float scale, const float* 
   }
 }
 
+// Many rows (a prompt) in f32: the two absorbed projections as one GEMM per head instead of a dot or axpy per row.
+// W_UK[h] is transposed to [kvr, nope] once per call (H * nope * kvr floats, small beside N rows of work).
+constexpr int64_t kGemmRows = 16;
+
+// qa[t, h, :] = q_nope[t, h, :] . W_UK[h]   (q [N, H, qkd], qa [N, H, kvr])
+void absorb_queries_gemm(const MlaWeights& w, const Dims& d, const float* q, int64_t N, float* qa) {
+  std::vector<float> wk(static_cast<size_t>(d.nope * d.kvr)), wkt(static_cast<size_t>(d.kvr * d.nope));
+  std::vector<float> x(static_cast<size_t>(N * d.nope)), y(static_cast<size_t>(N * d.kvr));
+  for (int64_t h = 0; h < d.H; h++) {
+    for (int64_t i = 0; i < d.nope; i++) w.wkv_b.w.row_f32(h * (d.nope + d.vd) + i, &wk[size_t(i * d.kvr)], false);
+    for (int64_t i = 0; i < d.nope; i++)
+      for (int64_t j = 0; j < d.kvr; j++) wkt[size_t(j * d.nope + i)] = wk[size_t(i * d.kvr + j)];
+    for (int64_t t = 0; t < N; t++) std::memcpy(&x[size_t(t * d.nope)], q + (t * d.H + h) * d.qkd, size_t(d.nope) * 4);
+    cpu::matmul(y.data(), x.data(), N, WeightRef{DType::F32, wkt.data(), d.kvr, d.nope}, Precision::F32);
+    for (int64_t t = 0; t < N; t++) std::memcpy(qa + (t * d.H + h) * d.kvr, &y[size_t(t * d.kvr)], size_t(d.kvr) * 4);
+  }
+}
+
+// o[t, h, :] = olat[t, h, :] . W_UV[h]^T   (olat [N, H, kvr], o [N, H, vd])
+void expand_values_gemm(const MlaWeights& w, const Dims& d, const float* olat, int64_t N, float* o) {
+  std::vector<float> wv(static_cast<size_t>(d.vd * d.kvr));
+  std::vector<float> x(static_cast<size_t>(N * d.kvr)), y(static_cast<size_t>(N * d.vd));
+  for (int64_t h = 0; h < d.H; h++) {
+    for (int64_t i = 0; i < d.vd; i++)
+      w.wkv_b.w.row_f32(h * (d.nope + d.vd) + d.nope + i, &wv[size_t(i * d.kvr)], false);
+    for (int64_t t = 0; t < N; t++) std::memcpy(&x[size_t(t * d.kvr)], olat + (t * d.H + h) * d.kvr, size_t(d.kvr) * 4);
+    cpu::matmul(y.data(), x.data(), N, WeightRef{DType::F32, wv.data(), d.vd, d.kvr}, Precision::F32);
+    for (int64_t t = 0; t < N; t++) std::memcpy(o + (t * d.H + h) * d.vd, &y[size_t(t * d.vd)], size_t(d.vd) * 4);
+  }
+}
+
 // Absorbed form: W_UK folds into the queries (q_lat = q_nope . W_UK[h]), attention runs over the cached latents,
 // and W_UV maps the latent output back (o = o_lat . W_UV[h]^T).
 void attend_absorbed(const MlaWeights& w, const Dims& d, float scale, const float* q, const float* ckv,
@@ -104,14 +136,17 @@ void attend_absorbed(const MlaWeights& w, const Dims& d, float scale, const floa
   const bool bf = p == Precision::BF16;
   std::vector<float> qa(size_t(N * d.H * d.kvr), 0.0f);    // q_lat [N, H, kvr]
   std::vector<float> olat(size_t(N * d.H * d.kvr), 0.0f);  // o_lat [N, H, kvr]
-  parallel_for(0, d.H, [&](int64_t h) {
-    std::vector<float> row(size_t(d.kvr));
-    for (int64_t i = 0; i < d.nope; i++) {
-      w.wkv_b.w.row_f32(h * (d.nope + d.vd) + i, row.data(), bf);  // W_UK[h, i, :]
-      for (int64_t t = 0; t < N; t++)
-        cpu::axpy(&qa[size_t((t * d.H + h) * d.kvr)], q[(t * d.H + h) * d.qkd + i], row.data(), d.kvr);
-    }
-  });
+  const bool gemm = !bf && N >= kGemmRows;                 // bf16 keeps the reference's per-row rounding order
+  if (gemm) absorb_queries_gemm(w, d, q, N, qa.data());
+  if (!gemm)
+    parallel_for(0, d.H, [&](int64_t h) {
+      std::vector<float> row(size_t(d.kvr));
+      for (int64_t i = 0; i < d.nope; i++) {
+        w.wkv_b.w.row_f32(h * (d.nope + d.vd) + i, row.data(), bf);  // W_UK[h, i, :]
+        for (int64_t t = 0; t < N; t++)
+          cpu::axpy(&qa[size_t((t * d.H + h) * d.kvr)], q[(t * d.H + h) * d.qkd + i], row.data(), d.kvr);
+      }
+    });
   if (bf) cpu::round_bf16_inplace(qa.data(), N * d.H * d.kvr);
   for (const SeqRows& s : seqs) {
     const int64_t pos0 = s.cache->len();
@@ -124,6 +159,7 @@ void attend_absorbed(const MlaWeights& w, const Dims& d, float scale, const floa
                           bf ? cpu::AttnRounding::MlaBf16 : cpu::AttnRounding::None);
   }
   if (bf) cpu::round_bf16_inplace(olat.data(), N * d.H * d.kvr);
+  if (gemm) return expand_values_gemm(w, d, olat.data(), N, o);
   parallel_for(0, d.H, [&](int64_t h) {
     std::vector<float> row(size_t(d.kvr));
     for (int64_t i = 0; i < d.vd; i++) {
