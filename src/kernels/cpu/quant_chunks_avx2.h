@@ -62,6 +62,18 @@ struct Chunks<DType::Q4_0> {  // f16 d | u8 qs[16]: low nibbles elements 0..15, 
   }
 };
 
+// The 5-bit codes of q5_0/q5_1 half k (0, 1): elements 8k..8k+7 (lo) and 16+8k..16+8k+7 (hi), from the nibbles
+// qs[8k..] and the 5th bits in qh (bit j: element j).
+inline void five_bit_codes(const uint8_t* qs, uint32_t qh, int k, __m256i* lo, __m256i* hi) {
+  const __m256i h = _mm256_set1_epi32(int32_t(qh)), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+  const __m256i q = u8x8(qs + 8 * k);
+  const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
+  const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
+  const __m256i h1 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
+  *lo = _mm256_or_si256(low4(q), h0);
+  *hi = _mm256_or_si256(shr32(q, 4), h1);
+}
+
 template <>
 struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | u8 qs[16]
   static constexpr int kElems = 32, kBytes = 22;
@@ -70,15 +82,12 @@ struct Chunks<DType::Q5_0> {  // f16 d | u32 qh (bit j: 5th bit of element j) | 
   static void decode(const uint8_t* b, int, const Scales& d, __m256 w[4]) {
     uint32_t qh;
     std::memcpy(&qh, b + 2, 4);
-    const __m256i h = _mm256_set1_epi32(int32_t(qh)), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+    const __m256i sixteen = _mm256_set1_epi32(16);
     for (int k = 0; k < 2; k++) {
-      const __m256i q = u8x8(b + 6 + 8 * k);
-      const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
-      const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
-      const __m256i h1 =
-          _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
-      w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(low4(q), h0), sixteen)), d);
-      w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(_mm256_or_si256(shr32(q, 4), h1), sixteen)), d);
+      __m256i lo, hi;
+      five_bit_codes(b + 6, qh, k, &lo, &hi);
+      w[k] = _mm256_mul_ps(i2f(_mm256_sub_epi32(lo, sixteen)), d);
+      w[k + 2] = _mm256_mul_ps(i2f(_mm256_sub_epi32(hi, sixteen)), d);
     }
   }
 };
@@ -114,15 +123,11 @@ struct Chunks<DType::Q5_1> {  // f16 d | f16 m | u32 qh (bit j: 5th bit of eleme
   static void decode(const uint8_t* b, int, const Scales& s, __m256 w[4]) {
     uint32_t qh;
     std::memcpy(&qh, b + 4, 4);
-    const __m256i h = _mm256_set1_epi32(int32_t(qh)), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
     for (int k = 0; k < 2; k++) {
-      const __m256i q = u8x8(b + 8 + 8 * k);
-      const __m256i j = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * k));
-      const __m256i h0 = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, j), one), 4);
-      const __m256i h1 =
-          _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(j, sixteen)), one), 4);
-      w[k] = scale_add_min(_mm256_or_si256(low4(q), h0), s);
-      w[k + 2] = scale_add_min(_mm256_or_si256(shr32(q, 4), h1), s);
+      __m256i lo, hi;
+      five_bit_codes(b + 8, qh, k, &lo, &hi);
+      w[k] = scale_add_min(lo, s);
+      w[k + 2] = scale_add_min(hi, s);
     }
   }
 };
