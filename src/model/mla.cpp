@@ -154,9 +154,13 @@ void attend_absorbed(const MlaWeights& w, const Dims& d, float scale, const floa
     float* PE = s.cache->b(layer);  // [S, rd]
     std::memcpy(L + pos0 * d.kvr, ckv + s.first * d.kvr, size_t(s.n * d.kvr) * 4);
     std::memcpy(PE + pos0 * d.rd, kpe + s.first * d.rd, size_t(s.n * d.rd) * 4);
-    cpu::attention_latent(&olat[size_t(s.first * d.H * d.kvr)], &qa[size_t(s.first * d.H * d.kvr)],
-                          q + s.first * d.H * d.qkd + d.nope, d.qkd, L, PE, s.n, pos0, d.H, d.kvr, d.rd, scale,
-                          bf ? cpu::AttnRounding::MlaBf16 : cpu::AttnRounding::None);
+    if (gemm && s.n >= kGemmRows)
+      cpu::attention_latent_gemm(&olat[size_t(s.first * d.H * d.kvr)], &qa[size_t(s.first * d.H * d.kvr)],
+                                 q + s.first * d.H * d.qkd + d.nope, d.qkd, L, PE, s.n, pos0, d.H, d.kvr, d.rd, scale);
+    else
+      cpu::attention_latent(&olat[size_t(s.first * d.H * d.kvr)], &qa[size_t(s.first * d.H * d.kvr)],
+                            q + s.first * d.H * d.qkd + d.nope, d.qkd, L, PE, s.n, pos0, d.H, d.kvr, d.rd, scale,
+                            bf ? cpu::AttnRounding::MlaBf16 : cpu::AttnRounding::None);
   }
   if (bf) cpu::round_bf16_inplace(olat.data(), N * d.H * d.kvr);
   if (gemm) return expand_values_gemm(w, d, olat.data(), N, o);

@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/parallel.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/rowops.h"
 #include "kernels/cpu/vec.h"
 
@@ -96,6 +97,30 @@ void attention_latent(float* olat, const float* qlat, const float* qpe, int64_t 
         }
       },
       kRowGroup);
+}
+
+void attention_latent_gemm(float* olat, const float* qlat, const float* qpe, int64_t qpe_stride, const float* L,
+                           const float* PE, int64_t n, int64_t pos0, int64_t H, int64_t r, int64_t dr, float scale) {
+  const int64_t chunk = std::max<int64_t>(1, 512 / H);  // query positions per chunk: ~512 stacked rows
+  std::vector<float> sc, pe_sc, qp, lt;
+  for (int64_t t0 = 0; t0 < n; t0 += chunk) {
+    const int64_t t1 = std::min(n, t0 + chunk), rows = (t1 - t0) * H, S = pos0 + t1;  // keys the chunk can see
+    sc.resize(size_t(rows * S)), pe_sc.resize(size_t(rows * S)), qp.resize(size_t(rows * dr));
+    for (int64_t i = 0; i < rows; i++) std::copy_n(qpe + (t0 * H + i) * qpe_stride, dr, &qp[size_t(i * dr)]);
+    matmul(sc.data(), qlat + t0 * H * r, rows, WeightRef{DType::F32, L, S, r}, Precision::F32);
+    matmul(pe_sc.data(), qp.data(), rows, WeightRef{DType::F32, PE, S, dr}, Precision::F32);
+    parallel_for(0, rows, [&](int64_t i) {
+      float* row = &sc[size_t(i * S)];
+      const int64_t keys = pos0 + t0 + i / H + 1;
+      for (int64_t s = 0; s < keys; s++) row[s] += pe_sc[size_t(i * S + s)];
+      scores_to_probs(row, keys, scale, AttnRounding::None);
+      std::fill(row + keys, row + S, 0.0f);  // the causal mask: keys after the row's position weigh nothing
+    });
+    lt.resize(size_t(r * S));  // L^T [r, S]: the weighted sum P [rows, S] . L = P . (L^T)^T
+    for (int64_t s = 0; s < S; s++)
+      for (int64_t j = 0; j < r; j++) lt[size_t(j * S + s)] = L[s * r + j];
+    matmul(olat + t0 * H * r, sc.data(), rows, WeightRef{DType::F32, lt.data(), r, S}, Precision::F32);
+  }
 }
 
 void segment_starts(const int32_t* segments, int64_t B, int64_t T, int32_t* first) {

@@ -27,6 +27,12 @@ void attention_latent(float* olat, const float* qlat, const float* qpe, int64_t 
                       const float* PE, int64_t n, int64_t pos0, int64_t H, int64_t r, int64_t dr, float scale,
                       AttnRounding rnd);
 
+// attention_latent over many query rows (a prompt), f32 only: the scores and the weighted sum as GEMMs on the
+// matmul micro-kernel (every head's rows stacked: [rows * H, r] x [S, r]^T), query rows in chunks so the scores
+// held stay bounded and each chunk multiplies only the keys its rows can see. Same results up to float rounding.
+void attention_latent_gemm(float* olat, const float* qlat, const float* qpe, int64_t qpe_stride, const float* L,
+                           const float* PE, int64_t n, int64_t pos0, int64_t H, int64_t r, int64_t dr, float scale);
+
 // Training: q[B*T, H, dk], k[B*T, H, dk], v[B*T, H, dv] -> o[B*T, H, dv],
 // o_i = sum_{j<=i} softmax_j(scale q_i.k_j) v_j. Saves the probabilities p[B, H, T, T] (0 above the diagonal).
 // segments (null: none): [B*T] sample ids of packed rows, constant over each sample's run of rows; row i then
