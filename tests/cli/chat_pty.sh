@@ -34,9 +34,14 @@ wait_for() {
 count() { screen | grep -cF -- "$1" || true; }
 alive() { [ "$(tmux display -p -t "$S" '#{pane_dead}')" = 0 ]; }
 
+STARTS=0
 start() {  # start ARGS...: a chat in a fresh tmux session
-  tmux kill-session -t "$S" 2>/dev/null || true
+  # The new session first, then the old one killed: killing the only session stops the tmux server, and a
+  # new-session racing that shutdown fails with "server exited unexpectedly".
+  local old=$S
+  S="seekchat$$-$((++STARTS))"
   tmux new-session -d -s "$S" -x 160 -y 50
+  tmux kill-session -t "=$old" 2>/dev/null || true  # "=": the exact name, not a prefix of the new one
   tmux set-option -t "$S" remain-on-exit on
   tmux send-keys -t "$S" "exec $SEEK chat $* --seed 7" Enter
 }
