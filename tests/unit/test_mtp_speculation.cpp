@@ -78,8 +78,9 @@ TEST(MtpSpeculation, GreedyEqualsPlainDecoding) {
     const SpeculativeResult r =
         mtp_speculative_generate(*m, prompt, 48, greedy, {}, ForwardOptions{}, AttnForm::Absorb);
     EXPECT_EQ(r.tokens, plain_greedy(*m, prompt, 48));
-    EXPECT_GT(r.steps, 0);
-    EXPECT_LT(r.steps, 48);  // some drafts kept
+    // the first token comes from the prompt's forward, then each step adds one token and one more per kept draft;
+    // a random MTP module keeps almost none here: kept drafts are checked on a trained model (cli.speculative)
+    EXPECT_EQ(1 + r.steps + r.accepted, 48);
     std::fprintf(stderr, "prompt of %zu: %lld of %lld drafts kept\n", prompt.size(), (long long)r.accepted,
                  (long long)r.drafted);
   }
