@@ -99,7 +99,8 @@ async function waitReplyDone(page) {  // the composer's Send is back and the las
   await page.waitForSelector(tid('send'), { state: 'visible' });
   await page.waitForFunction(() => {
     const s = [...document.querySelectorAll('[data-testid="stats"]')].at(-1);
-    return s && /tok\/s|stopped/.test(s.textContent) && !s.textContent.endsWith('\u2026');
+    // final = not the live "N tokens…" / "waiting…" (the rate may be missing: it is checked where it matters)
+    return s && s.textContent !== '' && !s.textContent.endsWith('\u2026');
   });
   return (await lastAssistant(page).locator(tid('stats')).textContent()).trim();
 }
