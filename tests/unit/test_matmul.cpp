@@ -28,7 +28,10 @@ struct Kernel {
   const char* name;
   MatmulFn fn;
 };
-const Kernel kKernels[] = {{"matmul", cpu::matmul}, {"gemv", cpu::matmul_gemv}, {"gemm", cpu::matmul_gemm}};
+const Kernel kKernels[] = {{"matmul", cpu::matmul},
+                           {"gemv", cpu::matmul_gemv},
+                           {"gemm", cpu::matmul_gemm},
+                           {"gemm_no_amx", cpu::matmul_gemm_no_amx}};
 
 // A weight [N, K] stored in dtype dt, with its own storage (and 128x128 block scales for e4m3).
 struct TestWeight {

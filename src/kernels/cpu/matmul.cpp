@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/quant_blocks.h"
+#include "kernels/cpu/amx.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/matmul_kernels.h"
 
@@ -64,6 +65,7 @@ Plan make_plan(const WeightRef& w, Precision p) {
   (void)bf16_exact;
 #endif
   plan.round_fp8_to_bf16 = plan.mode == Mode::F32 && p == Precision::BF16 && w.dtype == DType::E4M3;
+  plan.amx = plan.mode == Mode::BF16 && amx_bf16_usable();
   return plan;
 }
 
@@ -142,6 +144,18 @@ void matmul_gemm(float* y, const float* x, int64_t M, const WeightRef& w, Precis
   detail::gemm_avx2(y, x, M, w, detail::make_plan(w, p));
 #else
   detail::matmul_scalar(y, x, M, w, detail::make_plan(w, p));
+#endif
+}
+
+void matmul_gemm_no_amx(float* y, const float* x, int64_t M, const WeightRef& w, Precision p) {
+  if (!check_args(y, M, w)) return;
+  if (is_block_dtype(w.dtype)) return detail::gemm_blocks(y, x, M, w);
+#if defined(__AVX512F__)
+  detail::Plan plan = detail::make_plan(w, p);
+  plan.amx = false;
+  detail::gemm(y, x, M, w, plan);
+#else
+  matmul_gemm(y, x, M, w, p);
 #endif
 }
 

@@ -23,5 +23,8 @@ int64_t matmul_gemv_max_m();
 // The two kernels behind matmul, for tests and benchmarks; each is correct for every M (same contract as matmul).
 void matmul_gemv(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
 void matmul_gemm(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
+// The GEMM kernel without AMX tiles (the vdpbf16ps micro-kernel in BF16 mode): the same as matmul_gemm on a CPU
+// without them (kernels/cpu/amx.h).
+void matmul_gemm_no_amx(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
 
 }  // namespace seek::cpu

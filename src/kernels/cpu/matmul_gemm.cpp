@@ -14,9 +14,15 @@
 // Packed layouts (NR = 48 output columns n of one panel):
 //   F32:  Bp[k][n]           f32,  k over the k block rounded up to 16, zero padded
 //   BF16: Bp[k/2][n] pairs   u32 = (bf16 w[n][k], bf16 w[n][k+1]), the operand layout vdpbf16ps wants
+//
+// On a CPU with AMX tiles (Plan::amx) BF16 mode's micro-kernel is tile products instead: 16 x rows by the panel's
+// 48 columns in three 16 x 16 f32 accumulator tiles. The packed panel above already is the tile layout tdpbf16ps
+// wants for its second operand (16 rows of k pairs, 16 columns' pairs per 64-byte row), read with a 192-byte
+// stride, and the prepared x rows are its first operand (16 pairs of one row per 64 bytes).
 #include "kernels/cpu/matmul_kernels.h"  // first: see the note on immintrin.h there
 
 #include <algorithm>
+#include <optional>
 
 #include "core/dtype.h"
 #include "core/parallel.h"
@@ -181,6 +187,70 @@ void ukr_bf16(int64_t kp, const uint32_t* xp, int64_t ldx, const uint32_t* bp, f
 }
 #endif
 
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__)
+#define SEEK_MATMUL_AMX 1
+constexpr int MR_AMX = 16;  // x rows per tile micro-kernel call
+
+// The tile shapes the AMX micro-kernel uses, loaded by each thread before its first tile instruction and released
+// when it is done (a thread holding tile state makes every context switch save 8 KiB more).
+class AmxTiles {
+ public:
+  AmxTiles() {
+    struct alignas(64) Config {
+      uint8_t palette = 1, start_row = 0, reserved[14] = {};
+      uint16_t colsb[16] = {};  // bytes per row of each tile
+      uint8_t rows[16] = {};
+    } cfg;
+    for (int t = 0; t < 7; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;  // 0..2: C 16 x 16 f32, 3: x, 4..6: panel
+    _tile_loadconfig(&cfg);
+  }
+  ~AmxTiles() { _tile_release(); }
+  AmxTiles(const AmxTiles&) = delete;
+  AmxTiles& operator=(const AmxTiles&) = delete;
+};
+
+// y[i][0..nvalid) (+)= sum_p x pairs[i][p] . Bp[p][..] for i < rows (<= 16); xp: 16 rows of ldx pairs (rows past
+// `rows` are read, their results dropped), bp: [kp rounded up to 16][NR] pairs, zero past kp; kp's tail read
+// from xp must be zero too.
+void ukr_amx(int64_t kp, const uint32_t* xp, int64_t ldx, const uint32_t* bp, float* y, int64_t ldy, int rows,
+             int nvalid, bool accumulate) {
+  const bool direct = rows == MR_AMX && nvalid == NR;  // whole tiles go straight between y and the tile registers
+  const size_t ys = size_t(ldy) * sizeof(float);
+  if (direct && accumulate) {
+    _tile_loadd(0, y, ys);
+    _tile_loadd(1, y + 16, ys);
+    _tile_loadd(2, y + 32, ys);
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+  }
+  for (int64_t p = 0; p < kp; p += 16) {
+    _tile_loadd(3, xp + p, size_t(ldx) * 4);
+    _tile_loadd(4, bp + p * NR, NR * 4);
+    _tile_loadd(5, bp + p * NR + 16, NR * 4);
+    _tile_loadd(6, bp + p * NR + 32, NR * 4);
+    _tile_dpbf16ps(0, 3, 4);
+    _tile_dpbf16ps(1, 3, 5);
+    _tile_dpbf16ps(2, 3, 6);
+  }
+  if (direct) {
+    _tile_stored(0, y, ys);
+    _tile_stored(1, y + 16, ys);
+    _tile_stored(2, y + 32, ys);
+    return;
+  }
+  alignas(64) float c[MR_AMX][NR];
+  _tile_stored(0, c[0], NR * 4);
+  _tile_stored(1, c[0] + 16, NR * 4);
+  _tile_stored(2, c[0] + 32, NR * 4);
+  for (int i = 0; i < rows; i++) {
+    const __m512 v[NV] = {_mm512_load_ps(c[i]), _mm512_load_ps(c[i] + 16), _mm512_load_ps(c[i] + 32)};
+    store_row(y + i * ldy, v, nvalid, accumulate);
+  }
+}
+#endif
+
 // Calls K<mr>::run for a runtime mr in 1..R.
 template <template <int> class K, int R = MR, class... A>
 void by_mr(int mr, A&&... a) {
@@ -271,11 +341,13 @@ void pack_blocks(const WeightRef& w, int64_t n0, int64_t k0, int64_t kc, float* 
 
 #if defined(__AVX512BF16__)
 template <bool FP8>
-void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w) {
+void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx) {
   const int64_t N = w.rows, K = w.cols, P = (N + NR - 1) / NR;
   const int64_t ldx = ((K + 1) / 2 + 15) / 16 * 16 + 16;  // in pairs
-  Scratch xs(1, size_t(M * ldx) * sizeof(uint32_t));
-  uint32_t* xp = xs.as<uint32_t>();  // [M, ldx] bf16 pairs, zero past K
+  const int64_t Mp = (M + 15) / 16 * 16;                  // AMX reads whole 16-row tiles of x
+  Scratch xs(1, size_t(Mp * ldx) * sizeof(uint32_t));
+  uint32_t* xp = xs.as<uint32_t>();  // [Mp, ldx] bf16 pairs, zero past K and past M
+  std::fill(xp + M * ldx, xp + Mp * ldx, 0u);
   parallel_ranges(M, [&](int64_t lo, int64_t hi, int) {
     for (int64_t m = lo; m < hi; m++)
       for (int64_t k = 0; k < K; k += 32) {
@@ -289,6 +361,12 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w) {
   parallel_ranges(P, [&](int64_t p_lo, int64_t p_hi, int) {
     Scratch bs(0, size_t(NCP * kppad * NR) * sizeof(uint32_t));
     uint32_t* bp = bs.as<uint32_t>();  // [NCP][kppad][48] pairs
+#if defined(SEEK_MATMUL_AMX)
+    std::optional<AmxTiles> tiles;
+    if (amx) tiles.emplace();
+#else
+    (void)amx;
+#endif
     for (int64_t pj = p_lo; pj < p_hi; pj += NCP) {
       const int64_t np = std::min(NCP, p_hi - pj);
       for (int64_t k0 = 0; k0 < K; k0 += KC_BF16) {
@@ -299,6 +377,14 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w) {
           for (int64_t j = 0; j < np; j++) {
             const int64_t n0 = (pj + j) * NR;
             const int nvalid = int(std::min<int64_t>(NR, N - n0));
+#if defined(SEEK_MATMUL_AMX)
+            if (amx) {
+              for (int64_t i = 0; i < mc; i += MR_AMX)
+                ukr_amx(kp, xp + (m0 + i) * ldx + k0 / 2, ldx, bp + j * kppad * NR, y + (m0 + i) * N + n0, N,
+                        int(std::min<int64_t>(MR_AMX, mc - i)), nvalid, k0 > 0);
+              continue;
+            }
+#endif
             for (int64_t i = 0; i < mc; i += MR)
               by_mr<UkrBf16>(int(std::min<int64_t>(MR, mc - i)), kp, xp + (m0 + i) * ldx + k0 / 2, ldx,
                              bp + j * kppad * NR, y + (m0 + i) * N + n0, N, nvalid, k0 > 0);
@@ -320,9 +406,9 @@ void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& p
 #if defined(__AVX512BF16__)
   if (plan.mode == Mode::BF16) {
     if (w.dtype == DType::E4M3)
-      gemm_bf16<true>(y, x, M, w);
+      gemm_bf16<true>(y, x, M, w, plan.amx);
     else
-      gemm_bf16<false>(y, x, M, w);
+      gemm_bf16<false>(y, x, M, w, plan.amx);
     return;
   }
 #endif

@@ -30,6 +30,7 @@ enum class Mode { F32, BF16 };
 struct Plan {
   Mode mode = Mode::F32;
   bool round_fp8_to_bf16 = false;  // F32 mode on fp8 weights in Precision::BF16 (no bf16 dot instructions)
+  bool amx = false;                // BF16 mode's GEMM on AMX tiles (tdpbf16ps) rather than vdpbf16ps
 };
 Plan make_plan(const WeightRef& w, Precision p);
 
