@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "formats/checkpoint.h"
-#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_train.h"
 #include "kernels/cpu/rowops.h"
 #include "model/lm_head.h"
 
@@ -16,7 +16,7 @@ struct TrainableDense::BlockActs {
   uninit_vector<float> n1, r1;  // attn_norm(x) [N, D], its rstd [N]
   uninit_vector<float> q;       // [N, H, hd] after rope
   uninit_vector<float> ke, ve;  // [N, H, hd] K (after rope) and V, each K/V head repeated for its query heads
-  uninit_vector<float> p;       // [B, H, T, T] attention probabilities
+  uninit_vector<float> lse;     // [B, H, T] attention log-sum-exp per row
   uninit_vector<float> o;       // [N, H*hd] attention output before o_proj
   uninit_vector<float> x1;      // x + attn [N, D]
   uninit_vector<float> n2, r2;  // ffn_norm(x1), rstd
@@ -113,9 +113,9 @@ void TrainableDense::attn_fwd(const DenseAttention& w, const float* x, float* ou
       std::copy_n(&k[size_t((r * KV + h / g) * hd)], hd, &a.ke[size_t((r * H + h) * hd)]);
       std::copy_n(&v[size_t((r * KV + h / g) * hd)], hd, &a.ve[size_t((r * H + h) * hd)]);
     }
-  a.p.resize(size_t(ws.B * H * ws.T * ws.T));
+  a.lse.resize(size_t(ws.B * H * ws.T));
   a.o.resize(size_t(N * H * hd));
-  cpu::attention_train_forward(a.o.data(), a.p.data(), a.q.data(), a.ke.data(), a.ve.data(), ws.B, ws.T, H, hd, hd,
+  cpu::attention_train_forward(a.o.data(), a.lse.data(), a.q.data(), a.ke.data(), a.ve.data(), ws.B, ws.T, H, hd, hd,
                                1.0 / std::sqrt(double(hd)), ws.seg());
   linear_fwd(w.o, a.o.data(), N, out, p);
 }
@@ -129,7 +129,7 @@ void TrainableDense::attn_bwd(const DenseAttention& w, const float* dout, float*
   uninit_vector<float> d_o(size_t(N * H * hd)), dq(size_t(N * H * hd)), dke(size_t(N * H * hd)),
       dve(size_t(N * H * hd));
   linear_bwd(w.o, a.o.data(), dout, N, d_o.data(), false, p);
-  cpu::attention_train_backward(dq.data(), dke.data(), dve.data(), d_o.data(), a.p.data(), a.q.data(), a.ke.data(),
+  cpu::attention_train_backward(dq.data(), dke.data(), dve.data(), d_o.data(), a.o.data(), a.lse.data(), a.q.data(), a.ke.data(),
                                 a.ve.data(), ws.B, ws.T, H, hd, hd, 1.0 / std::sqrt(double(hd)), ws.seg());
   uninit_vector<float> dk(size_t(N * KV * hd), 0.0f), dv(size_t(N * KV * hd), 0.0f);
   for (int64_t r = 0; r < N; r++)

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_train.h"
 #include "kernels/cpu/rowops.h"
 
 namespace seek {
@@ -52,9 +52,9 @@ void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, co
       std::copy_n(&a.kva[size_t(i * (r + dr) + r)], dr, kh + dn);  // the shared rope key
       std::copy_n(kvh + dn, dv, &a.v[size_t((i * H + h) * dv)]);
     }
-  a.p.resize(size_t(s.B * H * s.T * s.T));
+  a.lse.resize(size_t(s.B * H * s.T));
   a.o.resize(size_t(N * H * dv));
-  cpu::attention_train_forward(a.o.data(), a.p.data(), a.q.data(), a.k.data(), a.v.data(), s.B, s.T, H, dqk, dv,
+  cpu::attention_train_forward(a.o.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), s.B, s.T, H, dqk, dv,
                                c.softmax_scale(), segments);
   linear_fwd(w.wo, a.o.data(), N, out, p);  // [N, D]
 }
@@ -68,7 +68,7 @@ void mla_bwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, co
   linear_bwd(w.wo, a.o.data(), dout, N, d_o.data(), false, p);
   uninit_vector<float> dq(static_cast<size_t>(N * H * dqk)), dk(static_cast<size_t>(N * H * dqk)),
       dvv(static_cast<size_t>(N * H * dv));
-  cpu::attention_train_backward(dq.data(), dk.data(), dvv.data(), d_o.data(), a.p.data(), a.q.data(), a.k.data(),
+  cpu::attention_train_backward(dq.data(), dk.data(), dvv.data(), d_o.data(), a.o.data(), a.lse.data(), a.q.data(), a.k.data(),
                                 a.v.data(), s.B, s.T, H, dqk, dv, c.softmax_scale(), segments);
   // back to the latent: dkv per head, and the shared rope key summed over heads
   uninit_vector<float> dkv(static_cast<size_t>(N * H * (dn + dv))), dkva(static_cast<size_t>(N * (r + dr)), 0.0f);

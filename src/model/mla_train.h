@@ -20,7 +20,7 @@ struct MlaActs {
   uninit_vector<float> c_rstd, cn;        // [N], [N, r]
   uninit_vector<float> kv;                // [N, H, dn + dv]
   uninit_vector<float> k, v;              // [N, H, dqk], [N, H, dv]
-  uninit_vector<float> p;                 // [B, H, T, T]
+  uninit_vector<float> lse;               // [B, H, T] attention log-sum-exp per row
   uninit_vector<float> o;                 // [N, H*dv]
 };
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_train.h"
 
 namespace seek {
 

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/train_gemm.h"
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_train.h"
 #include "kernels/cpu/cross_entropy.h"
 #include "kernels/cpu/rowops.h"
 
@@ -112,17 +113,17 @@ TEST(TrainOps, CausalAttentionBackward) {
   const double scale = 0.7;
   auto q = randv(B * T * H * dk, 9), k = randv(B * T * H * dk, 10), v = randv(B * T * H * dv, 11),
        g = randv(B * T * H * dv, 12);
-  std::vector<double> o(B * T * H * dv), p(B * H * T * T);
+  std::vector<double> o(B * T * H * dv), lse(B * H * T);
   auto f = [&] {
-    attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
+    attention_train_forward(o.data(), lse.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
     return dot(g, o);
   };
   f();
   // causality: the first token's output is its own value
   for (int64_t d = 0; d < dv; d++) EXPECT_NEAR(o[d], v[d], 1e-12);
   std::vector<double> dq(q.size()), dkk(k.size()), dvv(v.size());
-  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
-                           dk, dv, scale);
+  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), o.data(), lse.data(), q.data(), k.data(),
+                           v.data(), B, T, H, dk, dv, scale);
   expect_fd(q, dq, f, "dq");
   expect_fd(k, dkk, f, "dk");
   expect_fd(v, dvv, f, "dv");
@@ -136,15 +137,15 @@ TEST(TrainOps, SegmentedAttentionBackward) {
   const std::vector<int32_t> seg = {0, 0, 0, 1, 1, 5, 5, 6, 6, 6};
   auto q = randv(B * T * H * dk, 31), k = randv(B * T * H * dk, 32), v = randv(B * T * H * dv, 33),
        g = randv(B * T * H * dv, 34);
-  std::vector<double> o(B * T * H * dv), p(B * H * T * T);
+  std::vector<double> o(B * T * H * dv), lse(B * H * T);
   auto f = [&] {
-    attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale, seg.data());
+    attention_train_forward(o.data(), lse.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale, seg.data());
     return dot(g, o);
   };
   f();
   std::vector<double> dq(q.size()), dkk(k.size()), dvv(v.size());
-  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
-                           dk, dv, scale, seg.data());
+  attention_train_backward(dq.data(), dkk.data(), dvv.data(), g.data(), o.data(), lse.data(), q.data(), k.data(),
+                           v.data(), B, T, H, dk, dv, scale, seg.data());
   expect_fd(q, dq, f, "dq");
   expect_fd(k, dkk, f, "dk");
   expect_fd(v, dvv, f, "dv");
@@ -155,14 +156,14 @@ TEST(TrainOps, SegmentedAttentionBackward) {
       return std::vector<double>(x.begin() + first * H * w, x.begin() + (first + n) * H * w);
     };
     const auto qs = rows(q, dk), ks = rows(k, dk), vs = rows(v, dv);
-    std::vector<double> os(size_t(n * H * dv)), ps(size_t(H * n * n));
-    attention_train_forward(os.data(), ps.data(), qs.data(), ks.data(), vs.data(), 1, n, H, dk, dv, scale);
+    std::vector<double> os(size_t(n * H * dv)), ls(size_t(H * n));
+    attention_train_forward(os.data(), ls.data(), qs.data(), ks.data(), vs.data(), 1, n, H, dk, dv, scale);
     const auto want = rows(o, dv);
     for (size_t i = 0; i < os.size(); i++) EXPECT_NEAR(want[i], os[i], 1e-12) << "sample at row " << first;
   }
   // and the segments matter: without them the second sample's rows see the first's
-  std::vector<double> o2(o.size()), p2(p.size());
-  attention_train_forward(o2.data(), p2.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
+  std::vector<double> o2(o.size()), l2(lse.size());
+  attention_train_forward(o2.data(), l2.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale);
   EXPECT_GT(std::fabs(o2[3 * H * dv] - o[3 * H * dv]), 1e-6);
 }
 
@@ -262,20 +263,118 @@ TEST(TrainOps, GemmShapesFloatMatchDouble) {
   EXPECT_NEAR(c[5 * N + 7], s, 1e-12);
 }
 
+// The materialized form, as the definition: P[i, j] = softmax_j(scale q_i.k_j) over the keys row i sees (j <= i,
+// j >= its sample's first row), o = P V; dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)), dQ = scale dS K,
+// dK = scale dS^T Q. Double loops, whole T x T matrices.
+struct MaterializedAttention {
+  std::vector<double> o, dq, dk, dv;
+};
+MaterializedAttention materialized_attention(const std::vector<double>& q, const std::vector<double>& k,
+                                             const std::vector<double>& v, const std::vector<double>& dout, int64_t B,
+                                             int64_t T, int64_t H, int64_t dk, int64_t dv, double scale,
+                                             const std::vector<int32_t>& seg) {
+  MaterializedAttention r{std::vector<double>(v.size()), std::vector<double>(q.size()), std::vector<double>(k.size()),
+                          std::vector<double>(v.size())};
+  auto at = [&](int64_t b, int64_t i, int64_t h, int64_t d) { return ((b * T + i) * H + h) * d; };
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < H; h++) {
+      std::vector<double> P(size_t(T * T), 0.0), dP(size_t(T * T), 0.0);
+      for (int64_t i = 0; i < T; i++) {
+        int64_t j0 = i;
+        while (j0 > 0 && seg[size_t(b * T + j0 - 1)] == seg[size_t(b * T + i)]) j0--;
+        double mx = -1e300;
+        for (int64_t j = j0; j <= i; j++) {
+          double s = 0;
+          for (int64_t d = 0; d < dk; d++) s += q[size_t(at(b, i, h, dk) + d)] * k[size_t(at(b, j, h, dk) + d)];
+          P[size_t(i * T + j)] = s * scale;
+          mx = std::max(mx, s * scale);
+        }
+        double z = 0;
+        for (int64_t j = j0; j <= i; j++) z += P[size_t(i * T + j)] = std::exp(P[size_t(i * T + j)] - mx);
+        for (int64_t j = j0; j <= i; j++) P[size_t(i * T + j)] /= z;
+      }
+      for (int64_t i = 0; i < T; i++) {
+        double rowdot = 0;
+        for (int64_t j = 0; j < T; j++) {
+          const double p = P[size_t(i * T + j)];
+          if (p == 0) continue;
+          double dp = 0;
+          for (int64_t d = 0; d < dv; d++) {
+            r.o[size_t(at(b, i, h, dv) + d)] += p * v[size_t(at(b, j, h, dv) + d)];
+            r.dv[size_t(at(b, j, h, dv) + d)] += p * dout[size_t(at(b, i, h, dv) + d)];
+            dp += dout[size_t(at(b, i, h, dv) + d)] * v[size_t(at(b, j, h, dv) + d)];
+          }
+          dP[size_t(i * T + j)] = dp;
+          rowdot += dp * p;
+        }
+        for (int64_t j = 0; j < T; j++) {
+          const double ds = P[size_t(i * T + j)] * (dP[size_t(i * T + j)] - rowdot) * scale;
+          for (int64_t d = 0; d < dk; d++) {
+            r.dq[size_t(at(b, i, h, dk) + d)] += ds * k[size_t(at(b, j, h, dk) + d)];
+            r.dk[size_t(at(b, j, h, dk) + d)] += ds * q[size_t(at(b, i, h, dk) + d)];
+          }
+        }
+      }
+    }
+  return r;
+}
+
+// The blocked kernel (16 query rows x 64 keys) against the materialized form, over lengths that cross block edges
+// and packed samples that start and end inside blocks, in double (float rounding only) and in float.
+TEST(TrainOps, FlashAttentionMatchesMaterialized) {
+  const int64_t B = 2, T = 150, H = 2, dk = 24, dv = 20;
+  const double scale = 0.3;
+  std::vector<int32_t> seg(size_t(B * T));
+  for (int64_t i = 0; i < T; i++) {
+    seg[size_t(i)] = i < 70 ? 0 : i < 81 ? 1 : 2;  // samples of 70, 11 and 69 rows
+    seg[size_t(T + i)] = i < 129 ? 3 : 4;          // 129 and 21
+  }
+  auto q = randv(B * T * H * dk, 41, 2.0), k = randv(B * T * H * dk, 42, 2.0), v = randv(B * T * H * dv, 43),
+       g = randv(B * T * H * dv, 44);
+  for (bool segmented : {false, true}) {
+    std::vector<int32_t> none(seg.size(), 0);
+    const MaterializedAttention want =
+        materialized_attention(q, k, v, g, B, T, H, dk, dv, scale, segmented ? seg : none);
+    const int32_t* sp = segmented ? seg.data() : nullptr;
+    std::vector<double> o(v.size()), lse(size_t(B * H * T)), dq(q.size()), dk_(k.size()), dv_(v.size());
+    attention_train_forward(o.data(), lse.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, scale, sp);
+    attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), o.data(), lse.data(), q.data(), k.data(),
+                             v.data(), B, T, H, dk, dv, scale, sp);
+    auto worst = [](const auto& a, const std::vector<double>& b) {
+      double w = 0;
+      for (size_t i = 0; i < b.size(); i++) w = std::max(w, std::fabs(double(a[i]) - b[i]));
+      return w;
+    };
+    EXPECT_LT(worst(o, want.o), 1e-12) << "segmented " << segmented;
+    EXPECT_LT(worst(dq, want.dq), 1e-12) << "segmented " << segmented;
+    EXPECT_LT(worst(dk_, want.dk), 1e-12) << "segmented " << segmented;
+    EXPECT_LT(worst(dv_, want.dv), 1e-12) << "segmented " << segmented;
+    std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()), vf(v.begin(), v.end()), gf(g.begin(), g.end());
+    std::vector<float> of(v.size()), lf(lse.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
+    attention_train_forward(of.data(), lf.data(), qf.data(), kf.data(), vf.data(), B, T, H, dk, dv, scale, sp);
+    attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), of.data(), lf.data(), qf.data(), kf.data(),
+                             vf.data(), B, T, H, dk, dv, scale, sp);
+    EXPECT_LT(worst(of, want.o), 2e-5) << "segmented " << segmented;
+    EXPECT_LT(worst(dqf, want.dq), 1e-4) << "segmented " << segmented;
+    EXPECT_LT(worst(dkf, want.dk), 1e-4) << "segmented " << segmented;
+    EXPECT_LT(worst(dvf, want.dv), 2e-5) << "segmented " << segmented;
+  }
+}
+
 // Float instantiations against double on the attention op (the one with the most arithmetic).
 TEST(TrainOps, FloatAttentionMatchesDouble) {
   const int64_t B = 1, T = 9, H = 3, dk = 5, dv = 4;
   auto q = randv(B * T * H * dk, 17), k = randv(B * T * H * dk, 18), v = randv(B * T * H * dv, 19),
        g = randv(B * T * H * dv, 20);
-  std::vector<double> o(v.size()), p(B * H * T * T), dq(q.size()), dk_(k.size()), dv_(v.size());
-  attention_train_forward(o.data(), p.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, 0.5);
-  attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), p.data(), q.data(), k.data(), v.data(), B, T, H,
-                           dk, dv, 0.5);
+  std::vector<double> o(v.size()), lse(B * H * T), dq(q.size()), dk_(k.size()), dv_(v.size());
+  attention_train_forward(o.data(), lse.data(), q.data(), k.data(), v.data(), B, T, H, dk, dv, 0.5);
+  attention_train_backward(dq.data(), dk_.data(), dv_.data(), g.data(), o.data(), lse.data(), q.data(), k.data(),
+                           v.data(), B, T, H, dk, dv, 0.5);
   std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()), vf(v.begin(), v.end()), gf(g.begin(), g.end());
-  std::vector<float> of(v.size()), pf(p.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
-  attention_train_forward(of.data(), pf.data(), qf.data(), kf.data(), vf.data(), B, T, H, dk, dv, 0.5);
-  attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), pf.data(), qf.data(), kf.data(), vf.data(), B,
-                           T, H, dk, dv, 0.5);
+  std::vector<float> of(v.size()), lf(lse.size()), dqf(q.size()), dkf(k.size()), dvf(v.size());
+  attention_train_forward(of.data(), lf.data(), qf.data(), kf.data(), vf.data(), B, T, H, dk, dv, 0.5);
+  attention_train_backward(dqf.data(), dkf.data(), dvf.data(), gf.data(), of.data(), lf.data(), qf.data(), kf.data(),
+                           vf.data(), B, T, H, dk, dv, 0.5);
   for (size_t i = 0; i < o.size(); i++) EXPECT_NEAR(of[i], o[i], 1e-5);
   for (size_t i = 0; i < q.size(); i++) EXPECT_NEAR(dqf[i], dq[i], 1e-5);
   for (size_t i = 0; i < k.size(); i++) EXPECT_NEAR(dkf[i], dk_[i], 1e-5);

@@ -33,22 +33,4 @@ void attention_latent(float* olat, const float* qlat, const float* qpe, int64_t 
 void attention_latent_gemm(float* olat, const float* qlat, const float* qpe, int64_t qpe_stride, const float* L,
                            const float* PE, int64_t n, int64_t pos0, int64_t H, int64_t r, int64_t dr, float scale);
 
-// Training: q[B*T, H, dk], k[B*T, H, dk], v[B*T, H, dv] -> o[B*T, H, dv],
-// o_i = sum_{j<=i} softmax_j(scale q_i.k_j) v_j. Saves the probabilities p[B, H, T, T] (0 above the diagonal).
-// segments (null: none): [B*T] sample ids of packed rows, constant over each sample's run of rows; row i then
-// attends only to rows j <= i of its own run (j >= the first row of the run, within its sequence b), as if each
-// sample were a sequence of its own. p is 0 outside the run.
-template <class T>
-void attention_train_forward(T* o, T* p, const T* q, const T* k, const T* v, int64_t B, int64_t T_, int64_t H,
-                             int64_t dk, int64_t dv, double scale, const int32_t* segments = nullptr);
-// dq, dk, dv written (not accumulated), same layouts as q, k, v; segments as in the forward.
-template <class T>
-void attention_train_backward(T* dq, T* dk_, T* dv_, const T* dout, const T* p, const T* q, const T* k, const T* v,
-                              int64_t B, int64_t T_, int64_t H, int64_t dk, int64_t dv, double scale,
-                              const int32_t* segments = nullptr);
-
-// The first row of each row's run of equal segment ids within its sequence: first[b*T + i] (0 everywhere when
-// segments is null).
-void segment_starts(const int32_t* segments, int64_t B, int64_t T, int32_t* first);
-
 }  // namespace seek::cpu
