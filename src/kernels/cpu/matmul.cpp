@@ -3,6 +3,7 @@
 // path.
 #include "kernels/cpu/matmul.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -157,6 +158,31 @@ void matmul_gemm_no_amx(float* y, const float* x, int64_t M, const WeightRef& w,
 #else
   matmul_gemm(y, x, M, w, p);
 #endif
+}
+
+void matmul_block_scaled(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w, const float* sb) {
+  check(w.dtype == DType::BF16, "matmul_block_scaled: the weight must be BF16");
+  if (!check_args(y, M, w)) return;
+#if defined(__AVX512F__)
+  if (detail::gemm_block_scaled_amx(y, x, sa, M, w, sb)) return;
+#endif
+  // Portable: each 128-column block as its own f32 matmul over copies of the block's columns, then scaled in.
+  const int64_t N = w.rows, K = w.cols, KB = (K + 127) / 128;
+  std::vector<float> xb(static_cast<size_t>(M * 128)), yb(static_cast<size_t>(M * N));
+  std::vector<uint16_t> wb(static_cast<size_t>(N * 128));
+  std::memset(y, 0, size_t(M * N) * sizeof(float));
+  for (int64_t kb = 0; kb < KB; kb++) {
+    const int64_t k0 = kb * 128, kc = std::min<int64_t>(128, K - k0);
+    for (int64_t m = 0; m < M; m++) std::memcpy(&xb[size_t(m * kc)], x + m * K + k0, size_t(kc) * sizeof(float));
+    for (int64_t n = 0; n < N; n++)
+      std::memcpy(&wb[size_t(n * kc)], static_cast<const uint16_t*>(w.data) + n * K + k0, size_t(kc) * 2);
+    matmul(yb.data(), xb.data(), M, WeightRef{DType::BF16, wb.data(), N, kc}, Precision::F32);
+    parallel_ranges(M, [&](int64_t lo, int64_t hi, int) {
+      for (int64_t m = lo; m < hi; m++)
+        for (int64_t n = 0; n < N; n++)
+          y[m * N + n] += (sa[m * KB + kb] * sb[n * KB + kb]) * yb[size_t(m * N + n)];
+    });
+  }
 }
 
 void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p) {

@@ -17,6 +17,14 @@ namespace seek::cpu {
 // Throws Error for another weight dtype, an e4m3 weight without scales, or block rows that are not whole blocks.
 void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p);
 
+// The block-scaled product of DeepSeek-V3's FP8 GEMMs ("promotion" every 128 elements of K): for each 128-column
+// block kb of K, the block's products x[m, kb] . W[n, kb] are summed in f32 on their own, then added to the f32
+// result scaled by sa[m, kb] * sb[n, kb]:
+//   y[m, n] = sum_kb (sa[m * KB + kb] * sb[n * KB + kb]) * sum_{k in kb} x[m, k] W[n, k],   KB = ceil(K / 128),
+// the kb terms added in increasing order. W is BF16 and x's values bf16-representable (e4m3 values are), so each
+// product is exact. AMX tiles where the CPU has them, else f32 arithmetic per block. y is written.
+void matmul_block_scaled(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w, const float* sb);
+
 // matmul uses the GEMV kernel for M <= this, the GEMM kernel above it.
 int64_t matmul_gemv_max_m();
 

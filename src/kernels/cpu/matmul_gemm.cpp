@@ -21,6 +21,8 @@
 // stride, and the prepared x rows are its first operand (16 pairs of one row per 64 bytes).
 #include "kernels/cpu/matmul_kernels.h"  // first: see the note on immintrin.h there
 
+#include "kernels/cpu/amx.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -249,6 +251,40 @@ void ukr_amx(int64_t kp, const uint32_t* xp, int64_t ldx, const uint32_t* bp, fl
     store_row(y + i * ldy, v, nvalid, accumulate);
   }
 }
+
+// One 128-column block of k (kp <= 64 pairs) of the block-scaled product (matmul_block_scaled): the tiles sum the
+// block's products, then y[i][n] = (accumulate ? y[i][n] : 0) + (sa[i * sa_stride] * sb[n]) * block[i][n].
+void ukr_amx_scaled(int64_t kp, const uint32_t* xp, int64_t ldx, const uint32_t* bp, float* y, int64_t ldy, int rows,
+                    int nvalid, bool accumulate, const float* sa, int64_t sa_stride, const float* sb) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  for (int64_t p = 0; p < kp; p += 16) {
+    _tile_loadd(3, xp + p, size_t(ldx) * 4);
+    _tile_loadd(4, bp + p * NR, NR * 4);
+    _tile_loadd(5, bp + p * NR + 16, NR * 4);
+    _tile_loadd(6, bp + p * NR + 32, NR * 4);
+    _tile_dpbf16ps(0, 3, 4);
+    _tile_dpbf16ps(1, 3, 5);
+    _tile_dpbf16ps(2, 3, 6);
+  }
+  alignas(64) float c[MR_AMX][NR];
+  _tile_stored(0, c[0], NR * 4);
+  _tile_stored(1, c[0] + 16, NR * 4);
+  _tile_stored(2, c[0] + 32, NR * 4);
+  for (int i = 0; i < rows; i++) {
+    const __m512 a = _mm512_set1_ps(sa[i * sa_stride]);
+    float* yi = y + i * ldy;
+    for (int j = 0; j < NV; j++) {
+      const int left = nvalid - 16 * j;
+      if (left <= 0) break;
+      const __mmask16 m = mask16(left);
+      const __m512 prev = accumulate ? _mm512_maskz_loadu_ps(m, yi + 16 * j) : _mm512_setzero_ps();
+      const __m512 sc = _mm512_mul_ps(a, _mm512_loadu_ps(sb + 16 * j));
+      _mm512_mask_storeu_ps(yi + 16 * j, m, _mm512_fmadd_ps(sc, _mm512_load_ps(c[i] + 16 * j), prev));
+    }
+  }
+}
 #endif
 
 // Calls K<mr>::run for a runtime mr in 1..R.
@@ -340,9 +376,18 @@ void pack_blocks(const WeightRef& w, int64_t n0, int64_t k0, int64_t kc, float* 
 }
 
 #if defined(__AVX512BF16__)
+// Per-128-column scales of the block-scaled product: x row m's block kb at sa[m * kb_count + kb], weight row n's at
+// sb[n * kb_count + kb].
+struct KScales {
+  const float* sa;
+  const float* sb;
+  int64_t kb_count;
+};
+
 template <bool FP8>
-void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx) {
+void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx, const KScales* ks = nullptr) {
   const int64_t N = w.rows, K = w.cols, P = (N + NR - 1) / NR;
+  const int64_t KC = ks ? 128 : KC_BF16;  // the scaled product sums each 128 columns' products on their own
   const int64_t ldx = ((K + 1) / 2 + 15) / 16 * 16 + 16;  // in pairs
   const int64_t Mp = (M + 15) / 16 * 16;                  // AMX reads whole 16-row tiles of x
   Scratch xs(1, size_t(Mp * ldx) * sizeof(uint32_t));
@@ -357,7 +402,7 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx
         _mm512_storeu_si512(xp + m * ldx + k / 2, (__m512i)_mm512_cvtne2ps_pbh(b, a));
       }
   });
-  const int64_t kppad = (std::min(KC_BF16, K) + 63) / 64 * 32;  // pairs per k block, rounded up to 32
+  const int64_t kppad = (std::min(KC, K) + 63) / 64 * 32;  // pairs per k block, rounded up to 32
   parallel_ranges(P, [&](int64_t p_lo, int64_t p_hi, int) {
     Scratch bs(0, size_t(NCP * kppad * NR) * sizeof(uint32_t));
     uint32_t* bp = bs.as<uint32_t>();  // [NCP][kppad][48] pairs
@@ -369,15 +414,27 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx
 #endif
     for (int64_t pj = p_lo; pj < p_hi; pj += NCP) {
       const int64_t np = std::min(NCP, p_hi - pj);
-      for (int64_t k0 = 0; k0 < K; k0 += KC_BF16) {
-        const int64_t kc = std::min(KC_BF16, K - k0), kp = (kc + 1) / 2;
+      for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0), kp = (kc + 1) / 2;
         for (int64_t j = 0; j < np; j++) pack_bf16<FP8>(w, (pj + j) * NR, k0, kc, bp + j * kppad * NR);
+        alignas(64) float sbp[NCP][NR] = {};  // the panels' weight-row scales of this k block
+        if (ks)
+          for (int64_t j = 0; j < np; j++)
+            for (int64_t c = 0; c < NR && (pj + j) * NR + c < N; c++)
+              sbp[j][c] = ks->sb[((pj + j) * NR + c) * ks->kb_count + k0 / 128];
         for (int64_t m0 = 0; m0 < M; m0 += MC) {
           const int64_t mc = std::min(MC, M - m0);
           for (int64_t j = 0; j < np; j++) {
             const int64_t n0 = (pj + j) * NR;
             const int nvalid = int(std::min<int64_t>(NR, N - n0));
 #if defined(SEEK_MATMUL_AMX)
+            if (amx && ks) {
+              for (int64_t i = 0; i < mc; i += MR_AMX)
+                ukr_amx_scaled(kp, xp + (m0 + i) * ldx + k0 / 2, ldx, bp + j * kppad * NR, y + (m0 + i) * N + n0,
+                               N, int(std::min<int64_t>(MR_AMX, mc - i)), nvalid, k0 > 0,
+                               ks->sa + (m0 + i) * ks->kb_count + k0 / 128, ks->kb_count, sbp[j]);
+              continue;
+            }
             if (amx) {
               for (int64_t i = 0; i < mc; i += MR_AMX)
                 ukr_amx(kp, xp + (m0 + i) * ldx + k0 / 2, ldx, bp + j * kppad * NR, y + (m0 + i) * N + n0, N,
@@ -400,6 +457,18 @@ void gemm_bf16(float* y, const float* x, int64_t M, const WeightRef& w, bool amx
 
 void gemm_blocks512(float* y, const float* x, int64_t M, const WeightRef& w) {
   gemm_f32_with(y, x, M, w, [&](int64_t n0, int64_t k0, int64_t kc, float* bp) { pack_blocks(w, n0, k0, kc, bp); });
+}
+
+bool gemm_block_scaled_amx(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w, const float* sb) {
+#if defined(SEEK_MATMUL_AMX)
+  if (!amx_bf16_usable() || w.dtype != DType::BF16) return false;
+  const KScales ks{sa, sb, (w.cols + 127) / 128};
+  gemm_bf16<false>(y, x, M, w, true, &ks);
+  return true;
+#else
+  (void)y, (void)x, (void)sa, (void)M, (void)w, (void)sb;
+  return false;
+#endif
 }
 
 void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& plan) {

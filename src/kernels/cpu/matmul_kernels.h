@@ -40,6 +40,8 @@ void gemm(float* y, const float* x, int64_t M, const WeightRef& w, const Plan& p
 void gemv_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
 void gemm_blocks(float* y, const float* x, int64_t M, const WeightRef& w);
 void gemm_blocks512(float* y, const float* x, int64_t M, const WeightRef& w);  // AVX-512 builds (matmul_gemm.cpp)
+// matmul_block_scaled on AMX tiles; false (nothing written) where there are none or w is not BF16.
+bool gemm_block_scaled_amx(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w, const float* sb);
 
 // Scratch memory for one call, 64-byte aligned, uninitialized. Buffers up to kScratchKeep bytes are kept per thread
 // (slot 0: the thread's packed weights, slot 1: the caller's prepared x) and reused by the next call: a fresh

@@ -10,6 +10,7 @@
 #include "core/dtype.h"
 #include "core/uninit_vector.h"
 #include "core/parallel.h"
+#include "kernels/cpu/fp8_quant.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/weight.h"
 
@@ -130,6 +131,54 @@ void gemm_tn<float>(float* C, const float* A, const float* B, int64_t M, int64_t
   transpose(at.data(), A, K, M);
   transpose(bt.data(), B, K, N);
   matmul_f32(C, at.data(), bt.data(), M, N, K, accumulate, p);
+}
+
+// ---- FP8 ----
+namespace {
+// C[M, N] (+)= the block-scaled product of a (tiles of its rows, [M, K]) and b ([N, K]): b quantized per 128 x 128
+// block when it is a weight, per 1 x 128 tile of its rows when it is an activation.
+void fp8_product(float* C, const float* a, const float* b, bool b_is_weight, int64_t M, int64_t N, int64_t K,
+                 bool accumulate) {
+  if (M == 0 || N == 0) return;
+  const int64_t KB = (K + 127) / 128;
+  uninit_vector<float> qa(static_cast<size_t>(M * K)), sa(static_cast<size_t>(M * KB)), sb(static_cast<size_t>(N * KB));
+  uninit_vector<uint16_t> qb(static_cast<size_t>(N * K));
+  fp8_quantize_tiles(a, M, K, qa.data(), sa.data());
+  if (b_is_weight) {
+    fp8_quantize_blocks(b, N, K, qb.data(), sb.data());
+  } else {
+    uninit_vector<float> qf(static_cast<size_t>(N * K));
+    fp8_quantize_tiles(b, N, K, qf.data(), sb.data());
+    from_f32(DType::BF16, qf.data(), qb.data(), qf.size());  // exact: e4m3 values
+  }
+  const WeightRef w{DType::BF16, qb.data(), N, K};
+  if (!accumulate) return matmul_block_scaled(C, qa.data(), sa.data(), M, w, sb.data());
+  uninit_vector<float> tmp(static_cast<size_t>(M * N));
+  matmul_block_scaled(tmp.data(), qa.data(), sa.data(), M, w, sb.data());
+  parallel_ranges(
+      M * N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t i = lo; i < hi; i++) C[i] += tmp[size_t(i)];
+      },
+      4096);
+}
+}  // namespace
+
+void gemm_nt_fp8(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate) {
+  fp8_product(C, A, B, true, M, N, K, accumulate);  // y = x W^T: W[N, K] as stored
+}
+
+void gemm_nn_fp8(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate) {
+  uninit_vector<float> bt(static_cast<size_t>(N * K));  // W^T [N, K]: its 128 x 128 blocks are W's, transposed
+  transpose(bt.data(), B, K, N);
+  fp8_product(C, A, bt.data(), true, M, N, K, accumulate);
+}
+
+void gemm_tn_fp8(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool accumulate) {
+  uninit_vector<float> at(static_cast<size_t>(M * K)), bt(static_cast<size_t>(N * K));  // dy^T [M, K], x^T [N, K]
+  transpose(at.data(), A, K, M);
+  transpose(bt.data(), B, K, N);
+  fp8_product(C, at.data(), bt.data(), false, M, N, K, accumulate);
 }
 
 // double: the definition, as loops (tests only; sizes are tiny). A(m, k) = A[m * am + k * ak], B(k, n) likewise.
