@@ -96,7 +96,7 @@ void register_train(CLI::App& app) {
   flag(cmd->add_option("--max-steps", a->max_steps, "optimizer steps to train to (default 1000)"), "max_steps");
   flag(cmd->add_option("--seq-len", a->seq_len, "tokens per sequence (default 128)"), "seq_len");
   flag(cmd->add_option("--batch", a->batch, "sequences per micro-batch (default 16)"), "batch_size");
-  flag(cmd->add_option("--precision", a->precision, "GEMM operands: f32 or bf16 (default f32)"), "precision");
+  flag(cmd->add_option("--precision", a->precision, "GEMM operands: f32, bf16, or fp8 (bf16 with DeepSeek-V3's FP8 GEMMs in the Linear layers; default f32)"), "precision");
   flag(cmd->add_option("--price-per-hour", a->price, "money per device-hour, for the cost summary (default 0)"),
        "price_per_hour");
   flag(cmd->add_option("--seed", a->seed, "random seed: weights, data order, samples (default 1)"), "seed");

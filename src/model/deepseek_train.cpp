@@ -81,6 +81,25 @@ void TrainableDeepSeek::refresh_bf16() {
   if (bf16_) bf16_->refresh();
 }
 
+namespace {
+void mark_fp8(Mlp& m, bool on) { m.gate.fp8 = m.up.fp8 = m.down.fp8 = on; }
+void mark_fp8(BlockWeights& b, bool on) {
+  MlaWeights& a = b.attn;
+  a.wq.fp8 = a.wq_a.fp8 = a.wq_b.fp8 = a.wkv_a.fp8 = a.wkv_b.fp8 = a.wo.fp8 = on;
+  mark_fp8(b.mlp, on);
+  for (Mlp& e : b.moe.experts) mark_fp8(e, on);
+  mark_fp8(b.moe.shared, on);
+}
+}  // namespace
+
+void TrainableDeepSeek::set_fp8_linears(bool on) {
+  for (BlockWeights& b : w_->blocks) mark_fp8(b, on);
+  for (MtpWeights& m : w_->mtp) {
+    m.eh_proj.fp8 = on;
+    mark_fp8(m.block, on);
+  }
+}
+
 void TrainableDeepSeek::init_random(uint64_t seed, double std) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, std);

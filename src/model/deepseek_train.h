@@ -44,6 +44,10 @@ class TrainableDeepSeek : public TrainableLM {
   void init_random(uint64_t seed, double std);
   // Every parameter from a Hugging Face folder (any stored float dtype; fp8 dequantized). Errors name the tensor.
   void load(const std::string& dir);
+  // Precision "fp8" (DeepSeek-V3's FP8 training): every Linear of attention and the FFNs (dense, routed and shared
+  // experts, the MTP blocks and their eh_proj) runs its GEMMs in FP8; the embedding, heads and routers, the norms
+  // and the attention core stay in the step's precision. Off by default.
+  void set_fp8_linears(bool on);
 
   const DeepSeekConfig& config() const { return cfg_; }
   ParamStore& params() override { return ps_; }

@@ -65,7 +65,9 @@ void frozen_input_grad(const WeightRef& w, const float* dy, int64_t M, float* dx
 }  // namespace
 
 void linear_fwd(const Linear& l, const float* x, int64_t M, float* y, Precision p) {
-  if (l.master)
+  if (l.master && l.fp8)
+    cpu::gemm_nt_fp8(y, x, l.master, M, l.out(), l.in(), false);
+  else if (l.master)
     cpu::gemm_nt(y, x, l.master, M, l.out(), l.in(), false, p);
   else
     cpu::matmul(y, x, M, l.w, Precision::F32);  // frozen: the stored weight, f32 arithmetic
@@ -77,8 +79,13 @@ void linear_bwd(const Linear& l, const float* x, const float* dy, int64_t M, flo
                 Precision p) {
   if (M == 0) return;
   const int64_t N = l.out(), K = l.in();
-  if (l.grad) cpu::gemm_tn(l.grad, dy, x, N, K, M, true, p);  // dW[out, in] += dy[M, out]^T x[M, in]
-  if (dx && l.master)
+  if (l.grad && l.fp8)
+    cpu::gemm_tn_fp8(l.grad, dy, x, N, K, M, true);
+  else if (l.grad)
+    cpu::gemm_tn(l.grad, dy, x, N, K, M, true, p);  // dW[out, in] += dy[M, out]^T x[M, in]
+  if (dx && l.master && l.fp8)
+    cpu::gemm_nn_fp8(dx, dy, l.master, M, K, N, accumulate_dx);
+  else if (dx && l.master)
     cpu::gemm_nn(dx, dy, l.master, M, K, N, accumulate_dx, p);  // dx[M, in] = dy[M, out] W[out, in]
   else if (dx)
     frozen_input_grad(l.w, dy, M, dx, accumulate_dx);

@@ -36,6 +36,7 @@ struct Linear {
   float* master = nullptr;          // trainable models: the f32 value [out, in] (w may be this, or a bf16 copy of it)
   float* grad = nullptr;            // trainable models: the gradient [out, in]
   const LoraLayer* lora = nullptr;  // an adapter on this layer (owned by a LoraAdapter), or null
+  bool fp8 = false;                 // trainable: its three GEMMs in FP8 (kernels/cpu/train_gemm.h *_fp8), whatever p
 
   int64_t in() const { return w.cols; }
   int64_t out() const { return w.rows; }
@@ -50,6 +51,8 @@ Linear linear_from_tensor(Tensor w);
 void linear_forward(const Linear& l, const float* x, int64_t T, float* y, Precision p);
 
 // ---- trainable form (master and grad; or frozen: neither) ----
+// A layer marked fp8 runs y = x W^T, dW = dy^T x and dx = dy W as DeepSeek-V3's FP8 GEMMs; the rest of the model
+// stays in p.
 // y[M, out] = x[M, in] · W^T (+ bias) (+ the adapter's term)
 void linear_fwd(const Linear& l, const float* x, int64_t M, float* y, Precision p);
 // dW += dy^T · x when the layer has a gradient (and dbias += sum dy when the bias has one; the adapter's gradients

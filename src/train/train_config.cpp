@@ -212,8 +212,8 @@ void validate_train_config(const TrainConfig& c) {
   non_negative(c.bias_update_speed, "bias_update_speed");
   non_negative(c.price_per_hour, "price_per_hour");
   check(std::isfinite(c.init_std) && c.init_std > 0, "train: 'init_std' must be > 0, got " + number(c.init_std));
-  check(c.precision == "f32" || c.precision == "bf16",
-        "train: " + key_name("precision") + " must be f32 or bf16, got '" + c.precision + "'");
+  check(c.precision == "f32" || c.precision == "bf16" || c.precision == "fp8",
+        "train: " + key_name("precision") + " must be f32, bf16 or fp8, got '" + c.precision + "'");
   if (c.threads != 0) check_thread_count(c.threads, "train: " + key_name("threads"));
   check(c.model.is_null() || c.preset.empty(), "train: give 'model' or 'preset', not both");
   check(!c.data.empty(), "train: no data folder (--data DIR, made by `seek data`)");

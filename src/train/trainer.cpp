@@ -204,13 +204,14 @@ Trainer::Trainer(TrainConfig cfg, std::optional<std::string> latest, TrainerStat
       tok_(Tokenizer::from_path(cfg_.data + "/tokenizer.json")),
       schedule_(parse_lr_schedule(cfg_.lr_schedule, "train config: lr_schedule")),
       fpt_(flops_per_token(mc_, cfg_.seq_len + 1, mc_.num_nextn_predict_layers)),
-      peak_(measured_matmul_peak_flops(cfg_.precision == "bf16" ? Precision::BF16 : Precision::F32)),
+      peak_(measured_matmul_peak_flops(cfg_.precision == "f32" ? Precision::F32 : Precision::BF16)),
       pc_(count_params(mc_)),
       unigram_(unigram_val_loss(data_)),
       batch_(static_cast<size_t>(cfg_.batch_size * (cfg_.seq_len + 1))) {
   lopt_.mtp_lambda = cfg_.mtp_lambda;
   lopt_.balance_alpha = cfg_.balance_alpha;
-  lopt_.precision = cfg_.precision == "bf16" ? Precision::BF16 : Precision::F32;
+  lopt_.precision = cfg_.precision == "f32" ? Precision::F32 : Precision::BF16;
+  model_.set_fp8_linears(cfg_.precision == "fp8");
   if (latest_) {
     model_.load(*latest_);
     restore_optimizer_state(st_, opt_);
