@@ -42,20 +42,34 @@ double rel_error(const std::vector<float>& got, const std::vector<float>& want) 
 
 TEST(Fp8, RoundE4m3MatchesTheCodecOnEveryCodeAndMidpoint) {
   int checked = 0;
+  std::vector<float> row;  // every value below, each tile of 128 led by 448 so that its scale is exactly 1
+  auto add = [&](float v) {
+    if (row.size() % 128 == 0) row.push_back(448.0f);
+    row.push_back(v);
+  };
+
   for (int c = 0; c < 256; c++) {
     if ((c & 0x7f) == 0x7f) continue;  // NaN codes
     const float v = e4m3_to_f32(uint8_t(c));
     EXPECT_EQ(cpu::round_e4m3(v), v) << "code " << c;
+    add(v);
     // between this code and the next larger magnitude: the midpoint (a tie) and points either side of it
     if ((c & 0x7f) == 0x7e) continue;
     const float next = e4m3_to_f32(uint8_t(c + 1));
     for (float t : {0.5f, 0.25f, 0.75f, 0.4999f, 0.5001f}) {
       const float x = v + (next - v) * t;
       EXPECT_EQ(cpu::round_e4m3(x), e4m3_to_f32(f32_to_e4m3(x))) << "between codes " << c << " and " << c + 1;
+      add(x);
       checked++;
     }
   }
   EXPECT_GT(checked, 1200);
+  // the quantizers' vector loops round the same way
+  const int64_t n = int64_t(row.size()), KB = (n + 127) / 128;
+  std::vector<float> q(row.size()), s(static_cast<size_t>(KB));
+  cpu::fp8_quantize_tiles(row.data(), 1, n, q.data(), s.data());
+  for (float e : s) ASSERT_EQ(e, 1.0f);
+  for (int64_t i = 0; i < n; i++) ASSERT_EQ(q[size_t(i)], cpu::round_e4m3(row[size_t(i)])) << "element " << i;
 }
 
 class Fp8Gemm : public ::testing::Test {
