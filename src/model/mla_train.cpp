@@ -40,13 +40,14 @@ void mla_fwd(const MlaWeights& w, const DeepSeekConfig& c, const RowShape& s, co
     for (int64_t i = 0; i < N; i++) std::copy_n(&a.kva[size_t(i * (r + dr))], r, &cbuf[size_t(i * r)]);
     cpu::rmsnorm_forward(a.cn.data(), cbuf.data(), w.kv_norm.w, N, r, eps, a.c_rstd.data());
   }
-  a.kv.resize(size_t(N * H * (dn + dv)));
-  linear_fwd(w.wkv_b, a.cn.data(), N, a.kv.data(), p);  // [N, H*(dn+dv)]
+  // per-head [k_nope | v] from the latent; only k and v are kept for backward
+  uninit_vector<float> kv(static_cast<size_t>(N * H * (dn + dv)));
+  linear_fwd(w.wkv_b, a.cn.data(), N, kv.data(), p);  // [N, H*(dn+dv)]
   a.k.resize(size_t(N * H * dqk));
   a.v.resize(size_t(N * H * dv));
   for (int64_t i = 0; i < N; i++)
     for (int64_t h = 0; h < H; h++) {
-      const float* kvh = &a.kv[size_t((i * H + h) * (dn + dv))];
+      const float* kvh = &kv[size_t((i * H + h) * (dn + dv))];
       float* kh = &a.k[size_t((i * H + h) * dqk)];
       std::copy_n(kvh, dn, kh);
       std::copy_n(&a.kva[size_t(i * (r + dr) + r)], dr, kh + dn);  // the shared rope key

@@ -18,7 +18,6 @@ struct MlaActs {
   uninit_vector<float> q;                 // [N, H, dqk]  after rope
   uninit_vector<float> kva;               // [N, r + dr]  kpe part after rope
   uninit_vector<float> c_rstd, cn;        // [N], [N, r]
-  uninit_vector<float> kv;                // [N, H, dn + dv]
   uninit_vector<float> k, v;              // [N, H, dqk], [N, H, dv]
   uninit_vector<float> lse;               // [B, H, T] attention log-sum-exp per row
   uninit_vector<float> o;                 // [N, H*dv]
