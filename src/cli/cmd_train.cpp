@@ -24,7 +24,7 @@ struct TrainArgs {
   int64_t max_steps = 0, seq_len = 0, batch = 0;
   double price = 0;
   uint64_t seed = 0;
-  bool resume = false;
+  bool resume = false, recompute = false;
   int threads = 0;
   std::vector<std::pair<CLI::Option*, const char*>> flags;  // option -> the config key it sets
 };
@@ -47,6 +47,7 @@ json settings_of(const TrainArgs& a) {
                        {"seq_len", a.seq_len},
                        {"batch_size", a.batch},
                        {"precision", a.precision},
+                       {"recompute", a.recompute},
                        {"price_per_hour", a.price},
                        {"seed", a.seed},
                        {"threads", a.threads}};
@@ -96,7 +97,14 @@ void register_train(CLI::App& app) {
   flag(cmd->add_option("--max-steps", a->max_steps, "optimizer steps to train to (default 1000)"), "max_steps");
   flag(cmd->add_option("--seq-len", a->seq_len, "tokens per sequence (default 128)"), "seq_len");
   flag(cmd->add_option("--batch", a->batch, "sequences per micro-batch (default 16)"), "batch_size");
-  flag(cmd->add_option("--precision", a->precision, "GEMM operands: f32, bf16, or fp8 (bf16 with DeepSeek-V3's FP8 GEMMs in the Linear layers; default f32)"), "precision");
+  flag(cmd->add_option("--precision", a->precision,
+                       "GEMM operands: f32, bf16, or fp8 (bf16 with DeepSeek-V3's FP8 GEMMs in the Linear layers; "
+                       "default f32)"),
+       "precision");
+  flag(cmd->add_flag("--recompute", a->recompute,
+                     "activation checkpointing: recompute the RMSNorm outputs and MLA up-projections in backward "
+                     "(the same steps in less memory)"),
+       "recompute");
   flag(cmd->add_option("--price-per-hour", a->price, "money per device-hour, for the cost summary (default 0)"),
        "price_per_hour");
   flag(cmd->add_option("--seed", a->seed, "random seed: weights, data order, samples (default 1)"), "seed");

@@ -183,7 +183,9 @@ void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const
   a.r1.resize(size_t(N));
   cpu::rmsnorm_forward(a.n1.data(), x, b.attn_norm.w, N, D, eps, a.r1.data());
   a.x1.resize(size_t(N * D));
-  mla_fwd(b.attn, cfg_, s, rope_, a.n1.data(), a.x1.data(), a.attn, p, seg);
+  const bool recompute = ws_->opt.recompute;
+  mla_fwd(b.attn, cfg_, s, rope_, a.n1.data(), a.x1.data(), a.attn, p, seg, recompute);
+  if (recompute) a.n1 = {};
   for (int64_t i = 0; i < N * D; i++) a.x1[size_t(i)] += x[i];
   a.n2.resize(size_t(N * D));
   a.r2.resize(size_t(N));
@@ -192,6 +194,7 @@ void TrainableDeepSeek::block_fwd(const BlockWeights& b, int64_t load_row, const
     moe_fwd(b.moe, cfg_, s, a.n2.data(), y, a.moe, load_row >= 0 ? load_[size_t(load_row)].data() : nullptr, p);
   else
     mlp_fwd(b.mlp, a.n2.data(), N, y, a.mlp, p);
+  if (recompute) a.n2 = {};
   for (int64_t i = 0; i < N * D; i++) y[i] += a.x1[size_t(i)];
 }
 
@@ -200,12 +203,23 @@ void TrainableDeepSeek::block_bwd(const BlockWeights& b, const RowShape& s, cons
   const int64_t N = s.rows(), D = cfg_.hidden_size;
   const Precision p = ws_->opt.precision;
   uninit_vector<float> dn(size_t(N * D)), dx1(dy, dy + N * D);  // dx1 starts as the residual path
+  // the norms' outputs, recomputed when the forward dropped them (the same rstd comes out again)
+  uninit_vector<float> n_redo, rstd_redo;
+  auto normed = [&](const uninit_vector<float>& kept, const uninit_vector<float>& in, const Vec& w) {
+    if (!kept.empty()) return kept.data();
+    n_redo.resize(size_t(N * D));
+    rstd_redo.resize(size_t(N));
+    cpu::rmsnorm_forward(n_redo.data(), in.data(), w.w, N, D, cfg_.rms_norm_eps, rstd_redo.data());
+    return static_cast<const float*>(n_redo.data());
+  };
+  const float* n2 = normed(a.n2, a.x1, b.ffn_norm);
   if (b.is_moe)
-    moe_bwd(b.moe, cfg_, s, a.n2.data(), dy, a.moe, balance_scale, dn.data(), false, p);
+    moe_bwd(b.moe, cfg_, s, n2, dy, a.moe, balance_scale, dn.data(), false, p);
   else
-    mlp_bwd(b.mlp, a.n2.data(), dy, N, a.mlp, dn.data(), false, p);
+    mlp_bwd(b.mlp, n2, dy, N, a.mlp, dn.data(), false, p);
   cpu::rmsnorm_backward(dx1.data(), b.ffn_norm.g, dn.data(), a.x1.data(), b.ffn_norm.w, a.r2.data(), N, D, true);
-  mla_bwd(b.attn, cfg_, s, rope_, a.n1.data(), dx1.data(), a.attn, dn.data(), false, p, seg);
+  const float* n1 = normed(a.n1, a.x, b.attn_norm);
+  mla_bwd(b.attn, cfg_, s, rope_, n1, dx1.data(), a.attn, dn.data(), false, p, seg);
   std::copy(dx1.begin(), dx1.end(), dx);
   cpu::rmsnorm_backward(dx, b.attn_norm.g, dn.data(), a.x.data(), b.attn_norm.w, a.r1.data(), N, D, true);
 }

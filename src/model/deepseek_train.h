@@ -27,6 +27,9 @@ struct LossOptions {
   int64_t mtp_depth = -1;       // modules used; -1: all the config has
   double balance_alpha = 1e-4;  // sequence-wise balance loss weight (0: off)
   Precision precision = Precision::F32;
+  // Activation checkpointing as DeepSeek-V3 does it: the RMSNorm outputs (each block's two, MLA's two) and MLA's
+  // up-projections (q, k, v) are not kept after the forward; the backward computes them again. Same gradients.
+  bool recompute = false;
 };
 
 struct Losses {

@@ -19,8 +19,8 @@ namespace {
 
 // How a config key is spelled on the command line, for messages ("max_steps (--max-steps)").
 std::string key_name(const std::string& key) {
-  static const std::set<std::string> flags = {"data", "out",    "max_steps", "seq_len",       "precision",
-                                              "seed", "preset", "threads",   "price_per_hour"};
+  static const std::set<std::string> flags = {"data", "out",     "max_steps",      "seq_len",  "precision",
+                                              "seed", "preset",  "threads",        "recompute", "price_per_hour"};
   if (key == "batch_size") return "'batch_size' (--batch)";
   if (!flags.count(key)) return "'" + key + "'";
   std::string flag = key;
@@ -48,6 +48,10 @@ struct FieldReader {
     } else {
       field = v.get<T>();
     }
+  }
+  void flag(bool& field) const {
+    check(v.is_boolean(), where + ": field '" + k + "' must be true or false, got " + v.dump());
+    field = v.get<bool>();
   }
   void str(std::string& field) const {
     check(v.is_string(), where + ": field '" + k + "' must be a string, got " + v.dump());
@@ -149,6 +153,8 @@ TrainConfig parse_train_config(const json& j, const std::string& where) {
       r.num(c.price_per_hour);
     else if (k == "threads")
       r.num(c.threads);
+    else if (k == "recompute")
+      r.flag(c.recompute);
     else
       throw Error(where + ": unknown field '" + k + "'");
   }
@@ -175,6 +181,7 @@ json train_config_json(const TrainConfig& c) {
             {"init_std", c.init_std},
             {"seed", c.seed},
             {"precision", c.precision},
+            {"recompute", c.recompute},
             {"eval_every", c.eval_every},
             {"eval_windows", c.eval_windows},
             {"sample_every", c.sample_every},
@@ -235,7 +242,7 @@ void complete_train_config(TrainConfig& c) {
 bool resume_may_override(const std::string& key) {
   static const std::set<std::string> keys = {
       "max_steps",        "eval_every", "eval_windows",   "sample_every", "sample_tokens", "checkpoint_every",
-      "keep_checkpoints", "log_every",  "price_per_hour", "threads",      "data"};
+      "keep_checkpoints", "log_every",  "price_per_hour", "threads",      "data",          "recompute"};
   return keys.count(key) != 0;
 }
 

@@ -26,6 +26,7 @@ struct TrainConfig {
   double init_std = 0.02;
   uint64_t seed = 1;
   std::string precision = "f32";  // GEMM operands: f32, bf16, or fp8 (bf16 with the Linear layers' GEMMs in FP8)
+  bool recompute = false;         // activation checkpointing: the same steps in less memory (LossOptions::recompute)
   int64_t eval_every = 100, eval_windows = 32, sample_every = 200, sample_tokens = 120;
   int64_t checkpoint_every = 250, keep_checkpoints = 2, log_every = 1;
   double price_per_hour = 0;  // money per device-hour for the cost summary

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -33,6 +34,15 @@
 #include "train/trainer_state.h"
 
 namespace seek::train {
+
+namespace {
+// The process's peak resident memory so far (Linux reports ru_maxrss in KiB).
+double peak_rss_bytes() {
+  rusage u{};
+  return getrusage(RUSAGE_SELF, &u) == 0 ? double(u.ru_maxrss) * 1024.0 : 0.0;
+}
+}  // namespace
+
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -212,6 +222,7 @@ Trainer::Trainer(TrainConfig cfg, std::optional<std::string> latest, TrainerStat
   lopt_.balance_alpha = cfg_.balance_alpha;
   lopt_.precision = cfg_.precision == "f32" ? Precision::F32 : Precision::BF16;
   model_.set_fp8_linears(cfg_.precision == "fp8");
+  lopt_.recompute = cfg_.recompute;
   if (latest_) {
     model_.load(*latest_);
     restore_optimizer_state(st_, opt_);
@@ -405,6 +416,8 @@ json Trainer::summary() const {
             {"seq_len", cfg_.seq_len},
             {"batch_tokens", cfg_.batch_size * cfg_.seq_len * cfg_.grad_accum},
             {"precision", cfg_.precision},
+            {"recompute", cfg_.recompute},
+            {"peak_rss_bytes", peak_rss_bytes()},
             {"final_loss", last_loss_},
             {"final_total_loss", last_total_},
             {"final_val_loss", last_val_},

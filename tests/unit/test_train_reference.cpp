@@ -130,6 +130,30 @@ TEST_P(TrainReference, Fp8StepStaysCloseToTheReference) {
   EXPECT_GT(rel_err[1], 1.5 * rel_err[0]);
 }
 
+// Activation checkpointing (the norms' outputs and MLA's up-projections dropped after the forward, recomputed in
+// backward) computes the same step: identical losses and gradients, in f32 and in bf16.
+TEST_P(TrainReference, RecomputeGivesTheSameStep) {
+  const Fixture f(GetParam());
+  const DeepSeekConfig c = load_deepseek_config(f.dir.string());
+  for (Precision prec : {Precision::F32, Precision::BF16}) {
+    std::vector<std::vector<float>> grads[2];
+    double total[2] = {0, 0};
+    for (int rc = 0; rc < 2; rc++) {
+      TrainableDeepSeek m(c);
+      m.load(f.dir.string());
+      LossOptions o = f.options();
+      o.precision = prec;
+      o.recompute = rc == 1;
+      total[rc] = m.step(f.tokens.data(), f.B, f.T, o).total;
+      for (const auto& p : m.params().all())
+        if (p.trainable) grads[rc].emplace_back(p.grad.begin(), p.grad.end());
+    }
+    EXPECT_EQ(total[0], total[1]);
+    ASSERT_EQ(grads[0].size(), grads[1].size());
+    for (size_t i = 0; i < grads[0].size(); i++) EXPECT_EQ(grads[0][i], grads[1][i]) << "parameter " << i;
+  }
+}
+
 // The main loss alone (what `seek loss-grad` computes).
 TEST_P(TrainReference, MainLossGradients) {
   const Fixture f(GetParam());
