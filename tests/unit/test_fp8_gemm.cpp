@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,25 @@ TEST(Fp8, RoundE4m3MatchesTheCodecOnEveryCodeAndMidpoint) {
   cpu::fp8_quantize_tiles(row.data(), 1, n, q.data(), s.data());
   for (float e : s) ASSERT_EQ(e, 1.0f);
   for (int64_t i = 0; i < n; i++) ASSERT_EQ(q[size_t(i)], cpu::round_e4m3(row[size_t(i)])) << "element " << i;
+}
+
+// Vanishing groups (a gradient tile of subnormal values) get a normal scale and finite codes, and the product is
+// finite: a zero or subnormal scale would give x / 0 (the NaN a training run hit at step 158).
+TEST(Fp8, TinyGroupsStayFinite) {
+  const int64_t M = 3, N = 2, K = 256;
+  std::vector<float> a(size_t(M * K)), b(size_t(N * K));
+  for (int64_t i = 0; i < M * K; i++) a[size_t(i)] = (i % 7 - 3) * 1e-41f;  // subnormal
+  for (int64_t i = 0; i < N * K; i++) b[size_t(i)] = (i % 5 - 2) * 0.25f;
+  a[5] = 1e-38f;  // one normal but tiny value: amax / 448 underflows
+  std::vector<float> q(a.size()), s(size_t(M * 2));
+  cpu::fp8_quantize_tiles(a.data(), M, K, q.data(), s.data());
+  for (float e : s) EXPECT_GE(e, std::numeric_limits<float>::min());
+  for (float e : q) EXPECT_TRUE(std::isfinite(e) && std::fabs(e) <= cpu::kE4m3Max);
+  std::vector<float> y(size_t(M * N)), g(size_t(K * K));
+  cpu::gemm_nt_fp8(y.data(), a.data(), b.data(), M, N, K, false);  // x W^T
+  cpu::gemm_tn_fp8(g.data(), a.data(), a.data(), K, K, M, false);  // a^T a: tiles of 3 tiny rows along K = M
+  for (float e : y) EXPECT_TRUE(std::isfinite(e));
+  for (float e : g) ASSERT_TRUE(std::isfinite(e));
 }
 
 class Fp8Gemm : public ::testing::Test {

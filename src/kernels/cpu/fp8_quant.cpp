@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/parallel.h"
 
@@ -20,7 +21,12 @@ namespace seek::cpu {
 namespace {
 constexpr int64_t G = 128;  // group width along a row
 
-inline float scale_of(float amax) { return amax > 0 ? amax / kE4m3Max : 1.0f; }
+// amax / 448; a group too small for that to be a normal float (amax below ~5e-36: vanishing gradients do this)
+// gets the smallest normal scale instead, so x / scale stays finite (at most 448) rather than 0 / 0 or x / 0.
+inline float scale_of(float amax) {
+  if (!(amax > 0)) return 1.0f;
+  return std::max(amax / kE4m3Max, std::numeric_limits<float>::min());
+}
 inline uint16_t bf16_bits(float v) {  // exact: an e4m3 value has 3 mantissa bits
   uint32_t u;
   std::memcpy(&u, &v, 4);

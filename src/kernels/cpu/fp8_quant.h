@@ -3,6 +3,8 @@
 // nearest e4m3 value, ties to even. Groups: 1 x 128 tiles of a row (activations and gradients, along the GEMM's K)
 // or 128 x 128 blocks (weights). The quantized values are returned as f32 or bf16 bits: every e4m3 value is exact
 // in both, so the GEMM that follows multiplies e4m3 values exactly (kernels/cpu/matmul.h, matmul_block_scaled).
+// A group whose amax / 448 is below the smallest normal float gets that smallest normal as its scale (its values
+// then quantize to 0 or tiny codes), never a zero or subnormal scale that would make x / scale infinite or NaN.
 #pragma once
 #include <cstdint>
 
