@@ -15,6 +15,7 @@
 #include "core/dtype.h"
 #include "formats/safetensors.h"
 #include "kernels/cpu/fp8_quant.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/train_gemm.h"
 
 using namespace seek;
@@ -131,6 +132,18 @@ TEST_F(Fp8Gemm, FpropDgradWgradAreTheReferences) {
     EXPECT_GT(e, 1e-4);
     EXPECT_LT(e, 0.05);
   }
+}
+
+// The block-scaled product's portable path (CPUs without AMX tiles) on the fixture's Fprop operands.
+TEST_F(Fp8Gemm, PortablePathIsTheReference) {
+  const int64_t KB = (IN + 127) / 128;
+  std::vector<float> q(x.size()), sa(size_t(M * KB)), sb(size_t(OUT * KB)), y(size_t(M * OUT));
+  std::vector<uint16_t> wq(w.size());
+  cpu::fp8_quantize_tiles(x.data(), M, IN, q.data(), sa.data());
+  cpu::fp8_quantize_blocks(w.data(), OUT, IN, wq.data(), sb.data());
+  cpu::matmul_block_scaled_no_amx(y.data(), q.data(), sa.data(), M, WeightRef{DType::BF16, wq.data(), OUT, IN},
+                                  sb.data());
+  EXPECT_LT(rel_error(y, values(st, "y")), 2e-6);
 }
 
 }  // namespace

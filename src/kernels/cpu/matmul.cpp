@@ -166,7 +166,14 @@ void matmul_block_scaled(float* y, const float* x, const float* sa, int64_t M, c
 #if defined(__AVX512F__)
   if (detail::gemm_block_scaled_amx(y, x, sa, M, w, sb)) return;
 #endif
-  // Portable: each 128-column block as its own f32 matmul over copies of the block's columns, then scaled in.
+  matmul_block_scaled_no_amx(y, x, sa, M, w, sb);
+}
+
+// Each 128-column block as its own f32 matmul over copies of the block's columns, then scaled in.
+void matmul_block_scaled_no_amx(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w,
+                                const float* sb) {
+  check(w.dtype == DType::BF16, "matmul_block_scaled: the weight must be BF16");
+  if (!check_args(y, M, w)) return;
   const int64_t N = w.rows, K = w.cols, KB = (K + 127) / 128;
   std::vector<float> xb(static_cast<size_t>(M * 128)), yb(static_cast<size_t>(M * N));
   std::vector<uint16_t> wb(static_cast<size_t>(N * 128));

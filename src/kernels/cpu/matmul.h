@@ -24,6 +24,9 @@ void matmul(float* y, const float* x, int64_t M, const WeightRef& w, Precision p
 // the kb terms added in increasing order. W is BF16 and x's values bf16-representable (e4m3 values are), so each
 // product is exact. AMX tiles where the CPU has them, else f32 arithmetic per block. y is written.
 void matmul_block_scaled(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w, const float* sb);
+// Its portable path (what a CPU without AMX tiles runs), for tests.
+void matmul_block_scaled_no_amx(float* y, const float* x, const float* sa, int64_t M, const WeightRef& w,
+                                const float* sb);
 
 // matmul uses the GEMV kernel for M <= this, the GEMM kernel above it.
 int64_t matmul_gemv_max_m();
