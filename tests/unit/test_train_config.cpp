@@ -34,6 +34,7 @@ TrainConfig some_config() {
   c.grad_clip = 0.5, c.mtp_lambda = 0.1, c.balance_alpha = 0, c.bias_update_speed = 1e-3, c.init_std = 0.01;
   c.seed = 12345678901234ull;
   c.precision = "bf16";
+  c.recompute = true;
   c.eval_every = 7, c.eval_windows = 3, c.sample_every = 9, c.sample_tokens = 0;
   c.checkpoint_every = 11, c.keep_checkpoints = 0, c.log_every = 2, c.price_per_hour = 2.5, c.threads = 1;
   return c;
