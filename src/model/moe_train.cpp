@@ -7,6 +7,42 @@
 
 namespace seek {
 
+namespace {
+
+// fn(e) for every expert, the experts shared out among the threads by their row counts (largest first, each to the
+// thread with the least work so far), each thread running its experts one after another. Kernels called inside run
+// on that thread alone (the pool does not nest), so one expert's small GEMMs pay no dispatch and the threads never
+// wait on each other between experts.
+template <class F>
+void for_each_expert(const ExpertDispatch& d, F&& fn) {
+  const int64_t E = int64_t(d.rows.size()), T = std::min<int64_t>(num_threads(), E);
+  std::vector<int64_t> order(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; e++) order[size_t(e)] = e;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t x, int64_t y) { return d.rows[size_t(x)].size() > d.rows[size_t(y)].size(); });
+  std::vector<std::vector<int64_t>> share(static_cast<size_t>(std::max<int64_t>(T, 1)));
+  std::vector<int64_t> work(share.size(), 0);
+  for (int64_t e : order) {
+    const size_t t = size_t(std::min_element(work.begin(), work.end()) - work.begin());
+    share[t].push_back(e);
+    work[t] += int64_t(d.rows[size_t(e)].size()) + 1;
+  }
+  parallel_ranges(int64_t(share.size()), [&](int64_t lo, int64_t hi, int) {
+    for (int64_t t = lo; t < hi; t++)
+      for (int64_t e : share[size_t(t)]) fn(e);
+  });
+}
+
+// at[t * K + k] = the row of assignment (t, k) among its expert's rows.
+std::vector<int64_t> assignment_rows(const ExpertDispatch& d, int64_t N, int64_t K) {
+  std::vector<int64_t> at(static_cast<size_t>(N * K), -1);
+  for (const auto& rs : d.rows)
+    for (size_t i = 0; i < rs.size(); i++) at[size_t(rs[i])] = int64_t(i);
+  return at;
+}
+
+}  // namespace
+
 void moe_fwd(const MoeWeights& w, const DeepSeekConfig& c, const RowShape& s, const float* x, float* out, MoeActs& a,
              int64_t* load, Precision p) {
   const int64_t N = s.rows(), E = c.n_routed_experts, K = c.num_experts_per_tok, D = c.hidden_size;
@@ -33,27 +69,35 @@ void moe_fwd(const MoeWeights& w, const DeepSeekConfig& c, const RowShape& s, co
     for (int64_t e = 0; e < E; e++) a.balance += double(a.f[size_t(b * E + e)]) * P[size_t(e)];
   }
 
-  // routed experts
-  std::fill(out, out + N * D, 0.0f);
+  // routed experts, each thread running whole experts (their GEMMs then run on that thread alone)
   a.xe.resize(size_t(E));
   a.ye.resize(size_t(E));
   a.ea.resize(size_t(E));
-  for (int64_t e = 0; e < E; e++) {
-    const auto& rs = a.d.rows[size_t(e)];
-    const int64_t n = int64_t(rs.size());
+  for_each_expert(a.d, [&](int64_t e) {
+    const int64_t n = int64_t(a.d.rows[size_t(e)].size());
     a.xe[size_t(e)].resize(size_t(n * D));
     a.ye[size_t(e)].resize(size_t(n * D));
-    if (n == 0) continue;
+    if (n == 0) return;
     a.d.gather(e, x, D, K, a.xe[size_t(e)].data());
     mlp_fwd(w.experts[size_t(e)], a.xe[size_t(e)].data(), n, a.ye[size_t(e)].data(), a.ea[size_t(e)], p);
-    for (int64_t i = 0; i < n; i++) {
-      const int64_t t = rs[size_t(i)] / K;
-      const float g = a.r.wt[size_t(rs[size_t(i)])];
-      const float* y = &a.ye[size_t(e)][size_t(i * D)];
-      float* o = out + t * D;
-      for (int64_t d = 0; d < D; d++) o[d] += g * y[d];
-    }
-  }
+  });
+  // out[t] = sum_k wt[t, k] * (expert idx[t, k]'s output for t), over tokens in parallel
+  const std::vector<int64_t> at = assignment_rows(a.d, N, K);
+  parallel_ranges(
+      N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t t = lo; t < hi; t++) {
+          float* o = out + t * D;
+          std::fill(o, o + D, 0.0f);
+          for (int64_t k = 0; k < K; k++) {
+            const int64_t e = a.r.idx[size_t(t * K + k)];
+            const float g = a.r.wt[size_t(t * K + k)];
+            const float* y = &a.ye[size_t(e)][size_t(at[size_t(t * K + k)] * D)];
+            for (int64_t d = 0; d < D; d++) o[d] += g * y[d];
+          }
+        }
+      },
+      16);
   if (w.has_shared) {
     uninit_vector<float> z(static_cast<size_t>(N * D));
     mlp_fwd(w.shared, x, N, z.data(), a.sa, p);
@@ -117,15 +161,15 @@ void moe_bwd(const MoeWeights& w, const DeepSeekConfig& c, const RowShape& s, co
   if (!accumulate_dx) std::fill(dx, dx + N * D, 0.0f);
   if (w.has_shared) mlp_bwd(w.shared, x, dout, N, a.sa, dx, true, p);
 
-  // routed experts, and d(loss)/d(weight of each assignment)
+  // routed experts (whole experts per thread, as in the forward), and d(loss)/d(weight of each assignment)
   uninit_vector<float> dwt(static_cast<size_t>(N * K), 0.0f);
-  uninit_vector<float> dy, dxe;
-  for (int64_t e = 0; e < E; e++) {
+  std::vector<uninit_vector<float>> dxe(static_cast<size_t>(E));  // per expert: its rows' input gradient [n_e, D]
+  for_each_expert(a.d, [&](int64_t e) {
     const auto& rs = a.d.rows[size_t(e)];
     const int64_t n = int64_t(rs.size());
-    if (n == 0) continue;
-    dy.resize(size_t(n * D));
-    dxe.resize(size_t(n * D));
+    if (n == 0) return;
+    uninit_vector<float> dy(static_cast<size_t>(n * D));
+    dxe[size_t(e)].resize(size_t(n * D));
     for (int64_t i = 0; i < n; i++) {
       const int64_t t = rs[size_t(i)] / K;
       const float g = a.r.wt[size_t(rs[size_t(i)])];
@@ -136,14 +180,25 @@ void moe_bwd(const MoeWeights& w, const DeepSeekConfig& c, const RowShape& s, co
         dy[size_t(i * D + d)] = g * go[d];
         dot += double(go[d]) * double(y[d]);
       }
-      dwt[size_t(rs[size_t(i)])] = float(dot);
+      dwt[size_t(rs[size_t(i)])] = float(dot);  // each assignment belongs to one expert: no two threads write it
     }
-    mlp_bwd(w.experts[size_t(e)], a.xe[size_t(e)].data(), dy.data(), n, a.ea[size_t(e)], dxe.data(), false, p);
-    for (int64_t i = 0; i < n; i++) {
-      float* o = dx + rs[size_t(i)] / K * D;
-      for (int64_t d = 0; d < D; d++) o[d] += dxe[size_t(i * D + d)];
-    }
-  }
+    mlp_bwd(w.experts[size_t(e)], a.xe[size_t(e)].data(), dy.data(), n, a.ea[size_t(e)], dxe[size_t(e)].data(), false,
+            p);
+  });
+  const std::vector<int64_t> at = assignment_rows(a.d, N, K);
+  parallel_ranges(
+      N,
+      [&](int64_t lo, int64_t hi, int) {
+        for (int64_t t = lo; t < hi; t++) {
+          float* o = dx + t * D;
+          for (int64_t k = 0; k < K; k++) {
+            const int64_t e = a.r.idx[size_t(t * K + k)];
+            const float* g = &dxe[size_t(e)][size_t(at[size_t(t * K + k)] * D)];
+            for (int64_t d = 0; d < D; d++) o[d] += g[d];
+          }
+        }
+      },
+      16);
 
   // the gate: through the chosen experts' weights and the balance loss to the logits, then the router
   uninit_vector<float> dlogit(static_cast<size_t>(N * E));
